@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+// ocislim: read an OCI image layout → plan → rewrite layers (Python minimization) → write a new layout → report.
+import PackageDescription
+
+let package = Package(
+    name: "ocislim",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ocislim", targets: ["ocislim"]),
+        .library(name: "OCISlim", targets: ["OCISlim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries, one module each, found through pkg-config.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // MARK: Thin Swift wrappers that hide every pointer.
+        .target(name: "ByteIO"),
+        .target(name: "Hashing", dependencies: ["CCrypto", "ByteIO"]),
+        .target(name: "Codecs", dependencies: ["CZlib", "CZstd", "ByteIO"]),
+        .target(name: "TarStream", dependencies: ["CArchive", "ByteIO"]),
+
+        // MARK: The domain: the OCI image model and the Python minimizer. No C modules here.
+        .target(name: "OCIImage", dependencies: ["ByteIO", "Hashing"]),
+        .target(name: "PythonMinimizer"),
+
+        // MARK: The pipeline: read layout → plan → rewrite layers → write documents → report.
+        .target(
+            name: "OCISlim",
+            dependencies: ["ByteIO", "Hashing", "Codecs", "TarStream", "OCIImage", "PythonMinimizer"]
+        ),
+
+        // MARK: The executable: parse arguments, call the pipeline, print.
+        .executableTarget(
+            name: "ocislim",
+            dependencies: ["OCISlim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: Tests, one target per library.
+        .testTarget(name: "HashingTests", dependencies: ["Hashing", "ByteIO"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ByteIO", "Hashing"]),
+        .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "ByteIO"]),
+        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "ByteIO", "Hashing"]),
+        .testTarget(name: "PythonMinimizerTests", dependencies: ["PythonMinimizer"]),
+        .testTarget(
+            name: "OCISlimTests",
+            dependencies: ["OCISlim", "OCIImage", "TarStream", "Codecs", "ByteIO", "Hashing", "PythonMinimizer"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
