@@ -36,12 +36,8 @@ public final class SHA256Hasher {
             throw HashingError.openssl(call: "EVP_MD_CTX_new", message: opensslErrorText())
         }
         self.context = context
-        do {
-            try check(EVP_DigestInit_ex(context, EVP_sha256(), nil), "EVP_DigestInit_ex")
-        } catch {
-            EVP_MD_CTX_free(context)
-            throw error
-        }
+        // Every stored property is set: a throw from here runs deinit, which frees the context.
+        try check(EVP_DigestInit_ex(context, EVP_sha256(), nil), "EVP_DigestInit_ex")
     }
 
     deinit { EVP_MD_CTX_free(context) }

@@ -1,0 +1,80 @@
+import CArchive
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An entry to write that the input did not have in this form: a marker file, a whiteout, a hardlink, a renamed copy.
+public struct NewTarEntry {
+    let handle: EntryHandle
+
+    /// A regular file with the given metadata; its data is written separately and must be `size` bytes.
+    public static func regularFile(
+        path: TarPath, size: Int64, permissions: UInt32 = 0o644, uid: Int64 = 0, gid: Int64 = 0, mtime: Int64 = 0
+    ) throws -> NewTarEntry {
+        let handle = try EntryHandle()
+        let raw = handle.pointer
+        setPath(raw, path)
+        archive_entry_set_filetype(raw, OCISLIM_AE_IFREG)
+        archive_entry_set_perm(raw, mode_t(permissions))
+        archive_entry_set_size(raw, size)
+        archive_entry_set_uid(raw, uid)
+        archive_entry_set_gid(raw, gid)
+        archive_entry_set_mtime(raw, time_t(mtime), 0)
+        return NewTarEntry(handle: handle)
+    }
+
+    /// A directory.
+    public static func directory(
+        path: TarPath, permissions: UInt32 = 0o755, uid: Int64 = 0, gid: Int64 = 0, mtime: Int64 = 0
+    ) throws -> NewTarEntry {
+        let entry = try regularFile(path: path, size: 0, permissions: permissions, uid: uid, gid: gid, mtime: mtime)
+        archive_entry_set_filetype(entry.handle.pointer, OCISLIM_AE_IFDIR)
+        return entry
+    }
+
+    /// A symbolic link at `path` pointing to `target`.
+    public static func symlink(path: TarPath, to target: TarPath, mtime: Int64 = 0) throws -> NewTarEntry {
+        let entry = try regularFile(path: path, size: 0, permissions: 0o777, mtime: mtime)
+        archive_entry_set_filetype(entry.handle.pointer, OCISLIM_AE_IFLNK)
+        withCString(target) { archive_entry_copy_symlink(entry.handle.pointer, $0) }
+        return entry
+    }
+
+    /// A hardlink at `path` to the earlier entry `target`, carrying `metadata`'s owner, mode, times and xattrs.
+    public static func hardlink(path: TarPath, to target: TarPath, metadata: TarEntry) throws -> NewTarEntry {
+        let handle = try EntryHandle(cloning: metadata.handle.pointer)
+        let raw = handle.pointer
+        setPath(raw, path)
+        withCString(target) { archive_entry_copy_hardlink(raw, $0) }
+        archive_entry_set_size(raw, 0)
+        return NewTarEntry(handle: handle)
+    }
+
+    /// A copy of `entry` under another name (its data follows from the input stream).
+    public static func renamed(_ entry: TarEntry, to path: TarPath) throws -> NewTarEntry {
+        let handle = try EntryHandle(cloning: entry.handle.pointer)
+        setPath(handle.pointer, path)
+        return NewTarEntry(handle: handle)
+    }
+
+    /// The entry's name.
+    public var path: TarPath {
+        guard let text = archive_entry_pathname(handle.pointer) else { return TarPath(bytes: []) }
+        return TarPath(bytes: Array(UnsafeRawBufferPointer(start: text, count: strlen(text))))
+    }
+
+    private static func setPath(_ raw: OpaquePointer, _ path: TarPath) {
+        withCString(path) { archive_entry_copy_pathname(raw, $0) }
+    }
+}
+
+@available(*, unavailable)
+extension NewTarEntry: Sendable {}
+
+/// Calls `body` with the name as a NUL-terminated C string of its raw bytes.
+func withCString<T>(_ path: TarPath, _ body: (UnsafePointer<CChar>) -> T) -> T {
+    var terminated = path.bytes.map { CChar(bitPattern: $0) }
+    terminated.append(0)
+    return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,162 @@
+import ByteIO
+import CArchive
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads tar entries from a byte stream through libarchive, never touching the filesystem.
+///
+/// Only the tar formats (ustar, pax, GNU) are enabled; decompression happens upstream in `Codecs`, so the stream
+/// positions this reader reports are offsets in the uncompressed tar.
+public final class TarReader {
+    private let archive: OpaquePointer
+    private let source: ByteSource
+    private let chunk: UnsafeMutableRawBufferPointer
+    private var sourceError: Error?
+    private var closed = false
+    /// Bytes pulled from the source are appended here when an editor watches the raw stream.
+    let rawWindow: RawWindow?
+    /// The entry whose header was read last, for error messages.
+    private var currentPath: TarPath?
+    /// Messages of ARCHIVE_WARN results; the calls succeeded.
+    public private(set) var warnings: [String] = []
+
+    /// Starts reading tar from `source`; `chunkSize` bytes are pulled at a time.
+    public convenience init(source: ByteSource, chunkSize: Int = 256 * 1024) throws {
+        try self.init(source: source, chunkSize: chunkSize, rawWindow: nil)
+    }
+
+    /// Starts reading, appending every pulled byte to `rawWindow` (libarchive pulls the first chunk while opening).
+    init(source: ByteSource, chunkSize: Int = 256 * 1024, rawWindow: RawWindow?) throws {
+        TarLocale.ensureUTF8()
+        guard let archive = archive_read_new() else {
+            throw TarError.archive(call: "archive_read_new", message: "out of memory", entry: nil)
+        }
+        self.archive = archive
+        self.source = source
+        self.chunk = .allocate(byteCount: chunkSize, alignment: 16)
+        self.rawWindow = rawWindow
+        // Every stored property is set: from here on a throw runs deinit, which frees the archive and the chunk.
+        do {
+            var ignored: [String] = []
+            try checkArchive("archive_read_support_format_tar", archive: archive, warnings: &ignored) {
+                archive_read_support_format_tar(archive)
+            }
+            // A zero-byte layer is a valid empty tar to container runtimes.
+            try checkArchive("archive_read_support_format_empty", archive: archive, warnings: &ignored) {
+                archive_read_support_format_empty(archive)
+            }
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            try checkArchive("archive_read_open", archive: archive, warnings: &ignored) {
+                archive_read_open(archive, context, nil, tarReaderRead, nil)
+            }
+        } catch {
+            throw sourceError ?? error
+        }
+    }
+
+    deinit {
+        archive_read_free(archive)
+        chunk.deallocate()
+    }
+
+    /// Reads the next header; `nil` at the end of the archive.
+    public func nextEntry() throws -> TarEntry? {
+        // The entry belongs to the archive and stays valid until the next call; TarEntry clones what it needs.
+        var raw: OpaquePointer?
+        let more: Bool
+        do {
+            more = try checkArchive(
+                "archive_read_next_header", archive: archive, entry: currentPath.map { "after \($0)" },
+                warnings: &warnings
+            ) {
+                archive_read_next_header(archive, &raw)
+            }
+        } catch {
+            throw sourceError ?? error
+        }
+        guard more, let raw else {
+            currentPath = nil
+            return nil
+        }
+        let entry = try TarEntry(copying: raw)
+        currentPath = entry.path
+        return entry
+    }
+
+    /// Reads the next block of the current entry's data; `nil` at its end. The bytes are valid until the next call.
+    public func nextDataBlock() throws -> UnsafeRawBufferPointer? {
+        var buffer: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        let more: Bool
+        do {
+            more = try checkArchive(
+                "archive_read_data_block", archive: archive, entry: currentPath?.description, warnings: &warnings
+            ) {
+                archive_read_data_block(archive, &buffer, &size, &offset)
+            }
+        } catch {
+            throw sourceError ?? error
+        }
+        guard more else { return nil }
+        return UnsafeRawBufferPointer(start: buffer, count: size)
+    }
+
+    /// Reads the current entry's data, up to `limit` bytes, into memory; for small files such as pyc headers.
+    public func readData(limit: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while bytes.count < limit, let block = try nextDataBlock() {
+            bytes.append(contentsOf: block.prefix(limit - bytes.count))
+        }
+        return bytes
+    }
+
+    /// The offset in the tar stream where the current entry's first header block (or its pax/GNU prefix) starts.
+    public var headerPosition: Int64 { archive_read_header_position(archive) }
+
+    /// How many bytes of the tar stream libarchive has consumed so far.
+    public var consumedPosition: Int64 { archive_filter_bytes(archive, -1) }
+
+    /// Reads and discards what is left of the source after the end-of-archive marker, so that trailing checks
+    /// (a gzip trailer's CRC, a blob's digest) run over the whole stream.
+    public func drainSource() throws {
+        while try source.read(into: chunk) > 0 {}
+    }
+
+    fileprivate func pull(_ out: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
+        do {
+            let count = try source.read(into: chunk)
+            let bytes = UnsafeRawBufferPointer(rebasing: chunk[..<count])
+            rawWindow?.append(bytes)
+            out?.pointee = UnsafeRawPointer(chunk.baseAddress)
+            return count
+        } catch {
+            sourceError = error
+            ocislim_archive_set_error(archive, EIO, "\(error)")
+            return -1
+        }
+    }
+}
+
+@available(*, unavailable)
+extension TarReader: Sendable {}
+
+private func tarReaderRead(
+    _ archive: OpaquePointer?, _ context: UnsafeMutableRawPointer?, _ buffer: UnsafeMutablePointer<UnsafeRawPointer?>?
+) -> la_ssize_t {
+    guard let context else { return -1 }
+    let reader = Unmanaged<TarReader>.fromOpaque(context).takeUnretainedValue()
+    return la_ssize_t(reader.pull(buffer))
+}
+
+/// libarchive converts names through the C locale's character set; a UTF-8 locale makes that the identity, so
+/// pax UTF-8 names and raw ustar bytes both come through unchanged.
+enum TarLocale {
+    private static let once: Void = {
+        if setlocale(LC_CTYPE, "C.UTF-8") == nil { _ = setlocale(LC_CTYPE, "C.utf8") }
+    }()
+
+    static func ensureUTF8() { _ = once }
+}
