@@ -6,10 +6,9 @@ public enum TarEdit {
     case keep
     /// Leave the entry out.
     case drop
-    /// Leave the entry out and write these data-less entries in its place (hardlinks, whiteouts).
-    case replace([NewTarEntry])
-    /// Write this header instead of the entry's own, followed by the entry's data (a rename).
-    case rewriteHeader(NewTarEntry)
+    /// Leave the entry out; write `with` (data-less entries: hardlinks, whiteouts) in its place, then, when
+    /// `dataUnder` is set, that header followed by the entry's own data (a rename).
+    case replace(with: [NewTarEntry], dataUnder: NewTarEntry? = nil)
 }
 
 /// Counts of what an edit did, for reports and tests.
@@ -71,7 +70,7 @@ public final class TarEditor {
                 destination = nil
                 summary.dropped += 1
                 try streamData(keepingRaw: false, into: nil)
-            case .replace(let entries):
+            case .replace(let entries, let dataHeader):
                 destination = nil
                 summary.dropped += 1
                 try settle(upTo: reader.consumedPosition, into: nil)
@@ -79,14 +78,11 @@ public final class TarEditor {
                     try writer.writeHeader(replacement)
                     summary.written += 1
                 }
-                try streamData(keepingRaw: false, into: nil)
-            case .rewriteHeader(let header):
-                destination = nil
-                summary.dropped += 1
-                try settle(upTo: reader.consumedPosition, into: nil)
-                try writer.writeHeader(header)
-                summary.written += 1
-                try streamData(keepingRaw: false, into: writer)
+                if let dataHeader {
+                    try writer.writeHeader(dataHeader)
+                    summary.written += 1
+                }
+                try streamData(keepingRaw: false, into: dataHeader == nil ? nil : writer)
             }
         }
         // At the end, the header position is where the end-of-archive marker starts.

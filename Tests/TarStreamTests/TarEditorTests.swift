@@ -72,7 +72,7 @@ import Testing
         let input = try TarFixtures.make([("a/", ""), ("a/x.pyc", "same"), ("a/y.pyc", "same")])
         let (output, _) = try edit(input) { _, entry in
             guard entry.path == TarPath("a/y.pyc") else { return .keep }
-            return .replace([try .hardlink(path: entry.path, to: TarPath("a/x.pyc"), metadata: entry)])
+            return .replace(with: [try .hardlink(path: entry.path, to: TarPath("a/x.pyc"), metadata: entry)])
         }
         let listing = try TarFixtures.pythonListing(output)
         #expect(listing.count == 3)
@@ -85,7 +85,7 @@ import Testing
         let input = try TarFixtures.make([("p/__pycache__/m.cpython-311.pyc", "bytecode"), ("p/n.txt", "n")])
         let (output, summary) = try edit(input) { _, entry in
             guard entry.path.description.hasSuffix(".pyc") else { return .keep }
-            return .rewriteHeader(try .renamed(entry, to: TarPath("p/m.pyc")))
+            return .replace(with: [], dataUnder: try .renamed(entry, to: TarPath("p/m.pyc")))
         }
         #expect(summary.written == 1)
         let listing = try TarFixtures.pythonListing(output)

@@ -1,0 +1,56 @@
+import ByteIO
+
+/// The compression of a layer blob: none, gzip or zstd.
+public enum Codec: String, Sendable, CaseIterable {
+    case none
+    case gzip
+    case zstd
+}
+
+extension Codec {
+    /// Sniffs the codec from the first bytes of a stream: 1f 8b → gzip, 28 b5 2f fd → zstd, else none.
+    public static func sniff(_ prefix: [UInt8]) -> Codec {
+        if prefix.starts(with: [0x1f, 0x8b]) { return .gzip }
+        if prefix.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
+        return .none
+    }
+
+    /// The level used when none is given: gzip 6 (Docker's default), zstd 3; nil for `.none`.
+    public var defaultLevel: Int32? {
+        switch self {
+        case .none: nil
+        case .gzip: GzipCompressor.defaultLevel
+        case .zstd: ZstdCompressor.defaultLevel
+        }
+    }
+
+    /// The levels the codec accepts; nil for `.none`.
+    public var levels: ClosedRange<Int32>? {
+        switch self {
+        case .none: nil
+        case .gzip: GzipCompressor.levels
+        case .zstd: ZstdCompressor.levels
+        }
+    }
+}
+
+/// A ByteSource that decompresses another ByteSource; `.none` returns `upstream` itself.
+public func makeDecompressingSource(_ codec: Codec, upstream: ByteSource) throws -> ByteSource {
+    switch codec {
+    case .none: upstream
+    case .gzip: try GzipDecompressor(upstream: upstream)
+    case .zstd: try ZstdDecompressor(upstream: upstream)
+    }
+}
+
+/// A ByteSink that compresses into another ByteSink; `.none` returns `downstream` itself and ignores `level`.
+public func makeCompressingSink(_ codec: Codec, level: Int32? = nil, downstream: ByteSink) throws -> ByteSink {
+    switch codec {
+    case .none: downstream
+    case .gzip: try GzipCompressor(level: level ?? GzipCompressor.defaultLevel, downstream: downstream)
+    case .zstd: try ZstdCompressor(level: level ?? ZstdCompressor.defaultLevel, downstream: downstream)
+    }
+}
+
+/// The size of each codec's internal input or output buffer; memory stays bounded whatever the stream's length.
+let codecBufferSize = 256 * 1024

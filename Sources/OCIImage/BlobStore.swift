@@ -1,0 +1,91 @@
+import ByteIO
+import Foundation
+import Hashing
+
+/// The blobs directory of an output layout. Each blob streams into a temp file beside its final place, hashed on the
+/// way, and is renamed to its digest when complete.
+public struct BlobStore: Sendable {
+    /// The `blobs/sha256` directory.
+    public let directory: String
+
+    /// Uses (and creates) `<layout>/blobs/sha256`.
+    public init(layoutPath: String) throws {
+        directory = layoutPath + "/blobs/sha256"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw OCIError.output(path: directory, reason: error.localizedDescription)
+        }
+    }
+
+    /// Starts a new blob.
+    public func makeWriter() throws -> BlobWriter { try BlobWriter(directory: directory) }
+
+    /// Stores bytes already in memory (a document): hash the exact bytes, write them, take the size from them.
+    public func store(_ bytes: [UInt8], mediaType: String) throws -> Descriptor {
+        let writer = try makeWriter()
+        try writer.write(bytes)
+        let (digest, size) = try writer.commit()
+        return Descriptor(mediaType: mediaType, digest: digest, size: size)
+    }
+
+    /// Copies a blob from an input layout, verifying it on the way.
+    public func copy(_ descriptor: Descriptor, from layout: ImageLayout) throws {
+        let source = try layout.openBlob(descriptor)
+        let writer = try makeWriter()
+        try source.copy(to: writer)
+        let (digest, _) = try writer.commit()
+        // The source verified the digest at its end; the writer hashed the same bytes.
+        precondition(digest == descriptor.digest, "copied blob changed in flight")
+    }
+
+    /// Whether a blob is already stored.
+    public func contains(_ digest: Digest) -> Bool {
+        FileManager.default.fileExists(atPath: "\(directory)/\(digest.encoded)")
+    }
+}
+
+/// One blob being written: a temp file, hashed and counted; `commit()` renames it to its digest.
+public final class BlobWriter: ByteSink {
+    private let directory: String
+    private let temporaryPath: String
+    private let file: FileSink
+    private let hasher: SHA256Hasher
+    private var size: Int64 = 0
+    private var committed = false
+
+    init(directory: String) throws {
+        self.directory = directory
+        temporaryPath = "\(directory)/.partial-\(UUID().uuidString)"
+        file = try FileSink(creating: temporaryPath)
+        hasher = try SHA256Hasher()
+    }
+
+    deinit {
+        if !committed { unlink(temporaryPath) }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try hasher.update(bytes)
+        size += Int64(bytes.count)
+        try file.write(bytes)
+    }
+
+    /// Nothing to flush before `commit()`; the file is closed there.
+    public func finish() throws {}
+
+    /// Closes the file and renames it to its digest; returns the digest and size.
+    public func commit() throws -> (Digest, Int64) {
+        try file.finish()
+        let digest = Digest(sha256Hex: try hasher.finalizeHex())
+        let finalPath = "\(directory)/\(digest.encoded)"
+        guard rename(temporaryPath, finalPath) == 0 else {
+            throw OCIError.output(path: finalPath, reason: String(cString: strerror(errno)))
+        }
+        committed = true
+        return (digest, size)
+    }
+}
+
+@available(*, unavailable)
+extension BlobWriter: Sendable {}

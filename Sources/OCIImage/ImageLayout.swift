@@ -1,0 +1,123 @@
+// https://github.com/opencontainers/image-spec/blob/main/image-layout.md
+import ByteIO
+import Foundation
+import Hashing
+
+/// A read-only OCI image layout directory: `oci-layout`, `index.json`, `blobs/<alg>/<hex>`.
+///
+/// Every blob is verified against its descriptor as it is read: size and digest.
+public struct ImageLayout: Sendable {
+    /// The layout's directory.
+    public let path: String
+
+    /// Documents (manifests, configs, indexes) larger than this are refused rather than read into memory.
+    public static let documentLimit = 64 << 20
+
+    /// Opens the layout at `path`, checking `oci-layout`.
+    public init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw OCIError.notALayout(path: path, reason: "no such directory")
+        }
+        let markerPath = path + "/oci-layout"
+        guard let marker = FileManager.default.contents(atPath: markerPath) else {
+            throw OCIError.notALayout(path: path, reason: "oci-layout is missing")
+        }
+        let version = try JSONValue.parse(Array(marker), what: markerPath)["imageLayoutVersion"]?.stringValue
+        guard version == "1.0.0" else {
+            throw OCIError.unsupportedLayoutVersion(path: path, version: version ?? "")
+        }
+    }
+
+    /// The bytes of `oci-layout`, copied to the output as they are.
+    public func layoutMarkerBytes() throws -> [UInt8] {
+        guard let bytes = FileManager.default.contents(atPath: path + "/oci-layout") else {
+            throw OCIError.notALayout(path: path, reason: "oci-layout is missing")
+        }
+        return Array(bytes)
+    }
+
+    /// The bytes of `index.json`.
+    public func indexBytes() throws -> [UInt8] {
+        let indexPath = path + "/index.json"
+        guard let bytes = FileManager.default.contents(atPath: indexPath) else {
+            throw OCIError.notALayout(path: path, reason: "index.json is missing")
+        }
+        return Array(bytes)
+    }
+
+    /// Where a blob lives.
+    public func blobPath(_ digest: Digest) -> String { "\(path)/blobs/\(digest.algorithm)/\(digest.encoded)" }
+
+    /// Whether the blob's file exists.
+    public func hasBlob(_ digest: Digest) -> Bool { FileManager.default.fileExists(atPath: blobPath(digest)) }
+
+    /// Opens a blob for streaming; the source throws at its end if size or digest differ from the descriptor.
+    public func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource {
+        let blobPath = blobPath(descriptor.digest)
+        let file: FileSource
+        do {
+            file = try FileSource(path: blobPath)
+        } catch ByteIOError.open(_, let reason) where reason.contains("No such file") {
+            throw OCIError.missingBlob(descriptor.digest, path: blobPath)
+        }
+        return try VerifyingBlobSource(file: file, descriptor: descriptor)
+    }
+
+    /// Reads a small blob (a manifest, config or index) whole, verified.
+    public func readDocument(_ descriptor: Descriptor) throws -> [UInt8] {
+        guard descriptor.size <= Int64(Self.documentLimit) else {
+            throw OCIError.invalidDocument(
+                what: "blob \(descriptor.digest)", reason: "a \(descriptor.size)-byte document is too large to read"
+            )
+        }
+        let source = try openBlob(descriptor)
+        return try source.readAll(limit: Self.documentLimit)
+    }
+}
+
+/// A blob's bytes, hashed and counted on the way; a mismatch with the descriptor throws at the latest at the end.
+public final class VerifyingBlobSource: ByteSource {
+    private let file: FileSource
+    private let hasher: SHA256Hasher
+    private let descriptor: Descriptor
+    private var count: Int64 = 0
+    private var verified = false
+
+    init(file: FileSource, descriptor: Descriptor) throws {
+        self.file = file
+        self.descriptor = descriptor
+        self.hasher = try SHA256Hasher()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let read = try file.read(into: buffer)
+        if read == 0 {
+            try verify()
+            return 0
+        }
+        count += Int64(read)
+        // A blob longer than its descriptor is wrong before it ends: stop at once.
+        if count > descriptor.size {
+            throw OCIError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
+        }
+        try hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<read]))
+        return read
+    }
+
+    private func verify() throws {
+        guard !verified else { return }
+        guard count == descriptor.size else {
+            throw OCIError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
+        }
+        let actual = try hasher.finalizeHex()
+        guard actual == descriptor.digest.encoded else {
+            throw OCIError.digestMismatch(descriptor.digest, actual: actual)
+        }
+        verified = true
+    }
+}
+
+@available(*, unavailable)
+extension VerifyingBlobSource: Sendable {}

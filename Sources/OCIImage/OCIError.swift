@@ -1,0 +1,32 @@
+/// Failures reading or writing an image layout; each names the file, blob or document concerned.
+public enum OCIError: Error, Equatable, CustomStringConvertible {
+    case notALayout(path: String, reason: String)
+    case unsupportedLayoutVersion(path: String, version: String)
+    case invalidDigest(String)
+    case unsupportedDigestAlgorithm(String)
+    case missingBlob(Digest, path: String)
+    case sizeMismatch(Digest, expected: Int64, actual: Int64)
+    case digestMismatch(Digest, actual: String)
+    case invalidJSON(what: String, reason: String)
+    case invalidDocument(what: String, reason: String)
+    case outputNotEmpty(path: String)
+    case output(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notALayout(let path, let reason): "\(path) is not an OCI image layout: \(reason)"
+        case .unsupportedLayoutVersion(let path, let version):
+            "\(path)/oci-layout: unsupported imageLayoutVersion \"\(version)\" (expected 1.0.0)"
+        case .invalidDigest(let text): "invalid digest \"\(text)\""
+        case .unsupportedDigestAlgorithm(let text): "unsupported digest algorithm in \"\(text)\" (only sha256)"
+        case .missingBlob(let digest, let path): "blob \(digest) is missing (\(path))"
+        case .sizeMismatch(let digest, let expected, let actual):
+            "blob \(digest): size is \(actual) bytes, its descriptor says \(expected)"
+        case .digestMismatch(let digest, let actual): "blob \(digest): content hashes to sha256:\(actual)"
+        case .invalidJSON(let what, let reason): "\(what): invalid JSON: \(reason)"
+        case .invalidDocument(let what, let reason): "\(what): \(reason)"
+        case .outputNotEmpty(let path): "output \(path) exists and is not empty"
+        case .output(let path, let reason): "cannot write \(path): \(reason)"
+        }
+    }
+}

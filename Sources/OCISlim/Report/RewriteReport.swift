@@ -1,0 +1,94 @@
+import OCIImage
+import PythonMinimizer
+
+/// What a rewrite did, for people (`renderTable()`) and machines (`--report FILE.json`).
+public struct RewriteReport: Codable, Sendable {
+    /// The tool's report format version.
+    public var version = 1
+    /// The strategy applied.
+    public var strategy: String
+    /// The input layout.
+    public var input: String
+    /// The output layout.
+    public var output: String
+    /// One entry per rewritten image manifest.
+    public var images: [ImageReport]
+    /// Old → new digest of every blob that changed (layers, configs, manifests, indexes).
+    public var rewrittenBlobs: [BlobRewrite]
+    /// Sums over distinct layers.
+    public var totals: Totals
+    /// Things the user should know (images copied unchanged, libarchive warnings).
+    public var warnings: [String]
+}
+
+/// One image of the report.
+public struct ImageReport: Codable, Sendable {
+    /// The ref name or platform.
+    public var name: String
+    /// The manifest's digest before and after.
+    public var manifest: BlobRewrite
+    /// The config's digest before and after.
+    public var config: BlobRewrite
+    /// Environment variables added to the config.
+    public var environmentAdded: [String]
+    /// One entry per layer, bottom first.
+    public var layers: [LayerReport]
+}
+
+/// One layer of the report.
+public struct LayerReport: Codable, Sendable {
+    /// Position in the manifest, 0 at the bottom.
+    public var index: Int
+    /// The layer's media type.
+    public var mediaType: String
+    /// Whether the layer was passed through unchanged (same blob).
+    public var unchanged: Bool
+    /// The blob before and after.
+    public var blob: BlobRewrite
+    /// The diff_id before and after.
+    public var diffID: BlobRewrite
+    /// Compressed sizes before and after.
+    public var compressedSize: SizeChange
+    /// Uncompressed (tar) sizes before and after.
+    public var uncompressedSize: SizeChange
+    /// Files removed, added and hardlinked.
+    public var filesRemoved: Int
+    public var filesAdded: Int
+    public var filesHardlinked: Int
+    /// File data bytes saved, by category.
+    public var bytesSaved: [String: Int64]
+}
+
+/// A digest before and after.
+public struct BlobRewrite: Codable, Sendable, Hashable {
+    public var old: Digest
+    public var new: Digest
+    public var mediaType: String?
+}
+
+/// A size before and after.
+public struct SizeChange: Codable, Sendable {
+    public var old: Int64
+    public var new: Int64
+    /// `new - old`.
+    public var change: Int64 { new - old }
+
+    enum CodingKeys: String, CodingKey { case old, new }
+
+    public init(old: Int64, new: Int64) {
+        self.old = old
+        self.new = new
+    }
+}
+
+/// Totals over distinct layers (a layer shared by several images counts once).
+public struct Totals: Codable, Sendable {
+    public var layers = 0
+    public var layersRewritten = 0
+    public var compressedSize = SizeChange(old: 0, new: 0)
+    public var uncompressedSize = SizeChange(old: 0, new: 0)
+    public var filesRemoved = 0
+    public var filesAdded = 0
+    public var filesHardlinked = 0
+    public var bytesSaved: [String: Int64] = [:]
+}

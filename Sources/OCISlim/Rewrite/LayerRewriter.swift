@@ -1,0 +1,81 @@
+import ByteIO
+import Codecs
+import Hashing
+import OCIImage
+import PythonMinimizer
+import TarStream
+
+/// A layer as written to the output.
+struct RewrittenLayer: Sendable {
+    let descriptor: Descriptor
+    let diffID: Digest
+    let uncompressedSize: Int64
+}
+
+/// Rewrites one layer in a single streaming pass:
+/// blob → verify → decompress → tar edit (per the plan) → hash (diff_id) → compress (same codec) → hash → blob.
+struct LayerRewriter {
+    let layout: ImageLayout
+    let store: BlobStore
+
+    func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan) throws -> RewrittenLayer {
+        let blob = try layout.openBlob(descriptor)
+        let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob)
+        let writer = try store.makeWriter()
+        let compressor = try makeCompressingSink(scanned.codec.streamCodec, downstream: writer)
+        let tar = try HashingSink(compressor)
+        let editor = try TarEditor(source: input, sink: tar)
+        let entries = scanned.scan.entries
+        _ = try editor.run(
+            decide: { index, entry in
+                guard index < entries.count, ImagePath(tarName: entry.path.bytes) == entries[index].path else {
+                    throw RewriteError.inputChanged(
+                        layer: descriptor.digest, detail: "entry \(index) is now \(entry.path)"
+                    )
+                }
+                return try Self.edit(for: plan.actions[index], entry: entry)
+            },
+            append: {
+                try plan.additions.map { file in
+                    let entry = try NewTarEntry.regularFile(
+                        path: TarPath(bytes: file.path.bytes), size: Int64(file.data.count),
+                        permissions: file.metadata.permissions, uid: file.metadata.uid, gid: file.metadata.gid,
+                        mtime: file.metadata.mtime
+                    )
+                    return (entry, file.data)
+                }
+            }
+        )
+        try tar.finish()
+        let (digest, size) = try writer.commit()
+        return RewrittenLayer(
+            descriptor: Descriptor(mediaType: descriptor.mediaType, digest: digest, size: size),
+            diffID: Digest(sha256Hex: try tar.hexDigest()), uncompressedSize: tar.count
+        )
+    }
+
+    /// Turns the planner's action into the tar editor's.
+    static func edit(for action: EntryAction?, entry: TarEntry) throws -> TarEdit {
+        switch action {
+        case nil:
+            return .keep
+        case .drop?, .absorbed?:
+            return .drop
+        case .whiteout?:
+            return .replace(with: [try whiteout(hiding: entry)])
+        case .hardlink(let target)?, .retarget(let target)?:
+            return .replace(with: [try .hardlink(path: entry.path, to: TarPath(bytes: target.bytes), metadata: entry)])
+        case .materialize(let name, _, let hideLower)?:
+            return .replace(
+                with: hideLower ? [try whiteout(hiding: entry)] : [],
+                dataUnder: try .renamed(entry, to: TarPath(bytes: name.bytes))
+            )
+        }
+    }
+
+    /// An OCI whiteout (`.wh.NAME`, empty) for the entry's path, stamped with the entry's time.
+    static func whiteout(hiding entry: TarEntry) throws -> NewTarEntry {
+        let path = Whiteout.entryPath(hiding: ImagePath(tarName: entry.path.bytes))
+        return try .regularFile(path: TarPath(bytes: path.bytes), size: 0, permissions: 0o644, mtime: entry.mtime)
+    }
+}

@@ -1,0 +1,24 @@
+import OCIImage
+
+/// Failures of the pipeline that add context (which layer, which image) to a lower-level error.
+public enum RewriteError: Error, CustomStringConvertible {
+    /// A layer failed; `underlying` names the tar entry or blob problem.
+    case layer(Digest, underlying: Error)
+    /// A layer's uncompressed content does not hash to the config's diff_id.
+    case diffIDMismatch(layer: Digest, config: Digest, expected: Digest, actual: Digest)
+    /// The media type names one compression, the bytes are another.
+    case compressionMismatch(layer: Digest, mediaType: String, actual: String)
+    /// The layer changed between the scan and the rewrite (the input was modified while we read it).
+    case inputChanged(layer: Digest, detail: String)
+
+    public var description: String {
+        switch self {
+        case .layer(let digest, let underlying): "layer \(digest): \(underlying)"
+        case .diffIDMismatch(let layer, let config, let expected, let actual):
+            "layer \(layer): config \(config) lists diff_id \(expected), but the uncompressed layer hashes to \(actual)"
+        case .compressionMismatch(let layer, let mediaType, let actual):
+            "layer \(layer): media type \(mediaType) does not match its content, which is \(actual)"
+        case .inputChanged(let layer, let detail): "layer \(layer) changed while being read: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import PythonMinimizer
+
+/// What `rewrite` is asked to do.
+public struct RewriteOptions: Sendable {
+    /// The input OCI image layout directory; never modified.
+    public var input: String
+    /// The output layout directory; must not exist or be empty.
+    public var output: String
+    /// The minimization strategy.
+    public var strategy: Strategy
+    /// How many layers are scanned or rewritten at once.
+    public var jobs: Int
+    /// Receives one line per step of long work (for a progress display); may be called from any task.
+    public var progress: @Sendable (String) -> Void
+
+    /// Makes options; `jobs` defaults to the number of cores.
+    public init(
+        input: String, output: String, strategy: Strategy, jobs: Int? = nil,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.input = input
+        self.output = output
+        self.strategy = strategy
+        self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.progress = progress
+    }
+}
+
+import class Foundation.ProcessInfo

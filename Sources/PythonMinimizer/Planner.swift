@@ -1,0 +1,236 @@
+/// Decides, from the entries of every layer, what each layer's rewrite does.
+///
+/// The passes, in order:
+/// 1. the strategy marks entries per layer (drops, hardlinks, marker files);
+/// 2. a path written twice in one layer keeps its later copy if the earlier one is kept (a whiteout cannot hide
+///    an entry of its own layer);
+/// 3. hardlinks inside a layer stay valid: a dropped target is written under its first kept link's name;
+/// 4. hardlinks to lower layers keep their targets;
+/// 5. over the merged view of the rewritten layers, a drop that would uncover a lower layer's copy becomes a
+///    whiteout, so nothing a layer replaced comes back.
+public struct Planner: Sendable {
+    /// The strategy applied.
+    public let strategy: Strategy
+
+    /// Makes a planner.
+    public init(strategy: Strategy) { self.strategy = strategy }
+
+    /// Plans an image whose layers, bottom first, hold `scans`.
+    public func plan(_ scans: [LayerScan]) -> ImagePlan {
+        var plans = scans.map { strategyActions(for: $0) }
+        for index in plans.indices {
+            keepLaterDuplicatePaths(&plans[index], scans[index])
+            repairHardlinks(&plans[index], scans[index])
+        }
+        keepLowerLinkTargets(&plans, scans)
+        hideLowerCopies(&plans, scans)
+        return ImagePlan(layers: plans, environment: environment(scans))
+    }
+
+    // MARK: 1. Strategy
+
+    func strategyActions(for scan: LayerScan) -> LayerPlan {
+        switch strategy {
+        case .dedup: deduplicate(scan)
+        case .dropOptimized: dropBytecode(scan, optimizedOnly: true)
+        case .dropBytecode: dropBytecode(scan, optimizedOnly: false)
+        }
+    }
+
+    private func dropBytecode(_ scan: LayerScan, optimizedOnly: Bool) -> LayerPlan {
+        var plan = LayerPlan()
+        // Per __pycache__ directory, the metadata of its newest dropped file: the marker takes owner and time.
+        var emptied: [ImagePath: EntryMetadata] = [:]
+        var existingMarkers: Set<ImagePath> = []
+        for (index, entry) in scan.entries.enumerated() where Whiteout(entry.path) == nil {
+            if entry.path.name.elementsEqual(dontWriteBytecodeMarker.utf8) { existingMarkers.insert(entry.path) }
+            guard entry.kind != .directory, case .cachedBytecode(_, _, let level) = PythonFile(entry.path) else {
+                continue
+            }
+            if optimizedOnly && level == 0 { continue }
+            plan.actions[index] = .drop(level == 0 ? .bytecode : .optimizedBytecode)
+            if !optimizedOnly {
+                let directory = entry.path.parent
+                if let newest = emptied[directory], newest.mtime >= entry.metadata.mtime { continue }
+                emptied[directory] = entry.metadata
+            }
+        }
+        for (directory, metadata) in emptied.sorted(by: { $0.key < $1.key }) {
+            let marker = directory.appending(dontWriteBytecodeMarker)
+            guard !existingMarkers.contains(marker) else { continue }
+            let markerMetadata = EntryMetadata(
+                permissions: 0o644, uid: metadata.uid, gid: metadata.gid, mtime: metadata.mtime
+            )
+            plan.additions.append(AddedFile(path: marker, data: [], metadata: markerMetadata))
+        }
+        return plan
+    }
+
+    /// What makes two files interchangeable as hardlinks: same bytes and same inode metadata. A `.pyc`'s mtime is
+    /// left out (Python never reads it, and compileall writes each optimization level at its own moment); every
+    /// other file keeps its mtime, which a `.py`'s timestamp bytecode depends on.
+    private struct DuplicateKey: Hashable {
+        let digest: [UInt8]
+        let size: Int64
+        let metadata: EntryMetadata
+    }
+
+    private func deduplicate(_ scan: LayerScan) -> LayerPlan {
+        var plan = LayerPlan()
+        var firstCopy: [DuplicateKey: Int] = [:]
+        var keyOfPath: [ImagePath: DuplicateKey] = [:]
+        for (index, entry) in scan.entries.enumerated() {
+            // A path written again no longer holds the content recorded for it.
+            if let stale = keyOfPath.removeValue(forKey: entry.path) { firstCopy[stale] = nil }
+            guard entry.kind == .regular, entry.size > 0, let digest = entry.contentDigest,
+                Whiteout(entry.path) == nil, PythonFile.isInPythonTree(entry.path)
+            else { continue }
+            var metadata = entry.metadata
+            if case .cachedBytecode = PythonFile(entry.path) {
+                metadata.mtime = 0
+                metadata.mtimeNanoseconds = 0
+            }
+            let key = DuplicateKey(digest: digest, size: entry.size, metadata: metadata)
+            if let first = firstCopy[key] {
+                plan.actions[index] = .hardlink(to: scan.entries[first].path)
+            } else {
+                firstCopy[key] = index
+                keyOfPath[entry.path] = key
+            }
+        }
+        return plan
+    }
+
+    // MARK: 2. Paths written twice in one layer
+
+    private func keepLaterDuplicatePaths(_ plan: inout LayerPlan, _ scan: LayerScan) {
+        var keptPaths: Set<ImagePath> = []
+        for (index, entry) in scan.entries.enumerated() {
+            switch plan.actions[index] {
+            case .drop?:
+                // Dropping this copy would let the layer's own earlier copy win on extraction.
+                if keptPaths.contains(entry.path) { plan.actions[index] = nil } else { continue }
+            default:
+                break
+            }
+            keptPaths.insert(entry.path)
+        }
+    }
+
+    // MARK: 3. Hardlinks inside a layer
+
+    private func repairHardlinks(_ plan: inout LayerPlan, _ scan: LayerScan) {
+        var latest: [ImagePath: Int] = [:]
+        for (index, entry) in scan.entries.enumerated() {
+            defer { latest[entry.path] = index }
+            guard entry.kind == .hardlink, plan.actions[index] == nil, let target = entry.hardlinkTarget,
+                let targetIndex = latest[target]
+            else { continue }
+            switch plan.actions[targetIndex] {
+            case .drop(let category)?:
+                if scan.entries[targetIndex].kind == .hardlink, let next = scan.entries[targetIndex].hardlinkTarget {
+                    // The dropped target is itself a link: point past it.
+                    plan.actions[index] = .retarget(to: next)
+                } else {
+                    plan.actions[targetIndex] = .materialize(as: entry.path, category: category, whiteout: false)
+                    plan.actions[index] = .absorbed
+                    plan.dependentLinks[targetIndex, default: []].append(index)
+                }
+            case .materialize(let name, _, _)?:
+                plan.actions[index] = .retarget(to: name)
+                plan.dependentLinks[targetIndex, default: []].append(index)
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: 4. Hardlinks to lower layers
+
+    private func keepLowerLinkTargets(_ plans: inout [LayerPlan], _ scans: [LayerScan]) {
+        for upper in scans.indices {
+            var seen: Set<ImagePath> = []
+            for (index, entry) in scans[upper].entries.enumerated() {
+                defer { seen.insert(entry.path) }
+                guard entry.kind == .hardlink, let target = entry.hardlinkTarget, !seen.contains(target),
+                    removesPath(plans[upper].actions[index]) == false
+                else { continue }
+                // The target lives below: find the layer that last wrote it and make sure it is kept there.
+                for lower in stride(from: upper - 1, through: 0, by: -1) {
+                    guard let targetIndex = scans[lower].entries.lastIndex(where: { $0.path == target }) else {
+                        continue
+                    }
+                    keep(targetIndex, in: &plans[lower])
+                    break
+                }
+            }
+        }
+    }
+
+    /// Undoes whatever removes an entry, including a materialization and the links that depended on it.
+    private func keep(_ index: Int, in plan: inout LayerPlan) {
+        if case .materialize? = plan.actions[index] {
+            for link in plan.dependentLinks[index] ?? [] { plan.actions[link] = nil }
+            plan.dependentLinks[index] = nil
+        }
+        if removesPath(plan.actions[index]) { plan.actions[index] = nil }
+    }
+
+    private func removesPath(_ action: EntryAction?) -> Bool {
+        switch action {
+        case .drop?, .whiteout?, .materialize?, .absorbed?: true
+        default: false
+        }
+    }
+
+    // MARK: 5. Merged view
+
+    private func hideLowerCopies(_ plans: inout [LayerPlan], _ scans: [LayerScan]) {
+        // Non-directory paths present after the rewritten layers so far.
+        var present: Set<ImagePath> = []
+        for layer in scans.indices {
+            let entries = scans[layer].entries
+            for entry in entries {
+                switch Whiteout(entry.path) {
+                case .remove(let hidden)?: present = present.filter { !$0.isWithin(hidden) }
+                case .opaque(let directory)?: present = present.filter { !($0.isWithin(directory) && $0 != directory) }
+                case nil: break
+                }
+            }
+            var added: Set<ImagePath> = []
+            var removed: Set<ImagePath> = []
+            for (index, entry) in entries.enumerated() where Whiteout(entry.path) == nil && entry.kind != .directory {
+                switch plans[layer].actions[index] {
+                case .drop(let category)?:
+                    if present.contains(entry.path) { plans[layer].actions[index] = .whiteout(category) }
+                    removed.insert(entry.path)
+                    added.remove(entry.path)
+                case .materialize(let name, let category, _)?:
+                    let whiteout = present.contains(entry.path)
+                    plans[layer].actions[index] = .materialize(as: name, category: category, whiteout: whiteout)
+                    removed.insert(entry.path)
+                    added.remove(entry.path)
+                    added.insert(name)
+                case .whiteout?, .absorbed?:
+                    break
+                case .hardlink?, .retarget?, nil:
+                    added.insert(entry.path)
+                    removed.remove(entry.path)
+                }
+            }
+            for addition in plans[layer].additions { added.insert(addition.path) }
+            present.subtract(removed)
+            present.formUnion(added)
+        }
+    }
+
+    // MARK: Config
+
+    private func environment(_ scans: [LayerScan]) -> [String] {
+        guard strategy == .dropBytecode else { return [] }
+        let hasPython = scans.contains { scan in
+            scan.entries.contains { $0.kind != .directory && Whiteout($0.path) == nil && PythonFile($0.path) != .other }
+        }
+        return hasPython ? ["PYTHONDONTWRITEBYTECODE=1"] : []
+    }
+}

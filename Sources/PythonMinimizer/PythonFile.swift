@@ -1,0 +1,80 @@
+/// What a path is to Python, decided from its name alone.
+public enum PythonFile: Equatable, Sendable {
+    /// Bytecode in a `__pycache__` directory: `NAME.TAG[.opt-N].pyc`.
+    case cachedBytecode(module: String, tag: String, optimization: Int)
+    /// A `.pyc` beside where its source would be (sourceless bytecode); it *is* the module.
+    case sourcelessBytecode
+    /// Python source.
+    case source
+    /// Anything else.
+    case other
+
+    /// Classifies a path.
+    public init(_ path: ImagePath) {
+        let name = path.name
+        if name.hasSuffix(".pyc") {
+            let parent = path.parent.name
+            guard parent.elementsEqual("__pycache__".utf8) else {
+                self = .sourcelessBytecode
+                return
+            }
+            // NAME.TAG.pyc or NAME.TAG.opt-N.pyc; NAME itself may contain dots only in odd cases, so split from the end.
+            let parts = name.dropLast(4).split(separator: 0x2e, omittingEmptySubsequences: false)
+            if parts.count >= 3, parts[parts.count - 1].hasPrefix("opt-"),
+                let level = Int(parts[parts.count - 1].dropFirst(4).text)
+            {
+                self = .cachedBytecode(
+                    module: parts[..<(parts.count - 2)].map(\.text).joined(separator: "."),
+                    tag: parts[parts.count - 2].text, optimization: level
+                )
+            } else if parts.count >= 2 {
+                self = .cachedBytecode(
+                    module: parts[..<(parts.count - 1)].map(\.text).joined(separator: "."),
+                    tag: parts[parts.count - 1].text, optimization: 0
+                )
+            } else {
+                self = .cachedBytecode(module: parts.first?.text ?? "", tag: "", optimization: 0)
+            }
+        } else if name.hasSuffix(".py") {
+            self = .source
+        } else {
+            self = .other
+        }
+    }
+
+    /// Whether the file holds bytecode (cached or sourceless).
+    public var isBytecode: Bool {
+        switch self {
+        case .cachedBytecode, .sourcelessBytecode: true
+        case .source, .other: false
+        }
+    }
+
+    /// Whether a path lies in a Python tree: an interpreter's library (`lib/python3.11`, `lib/python3`),
+    /// `site-packages`, `dist-packages`, or a `__pycache__`; or is Python source or bytecode itself.
+    public static func isInPythonTree(_ path: ImagePath) -> Bool {
+        if PythonFile(path) != .other { return true }
+        var previous: ArraySlice<UInt8>?
+        for component in path.components {
+            if component.elementsEqual("site-packages".utf8) || component.elementsEqual("dist-packages".utf8)
+                || component.elementsEqual("__pycache__".utf8)
+            {
+                return true
+            }
+            if let previous, previous.elementsEqual("lib".utf8) || previous.elementsEqual("lib64".utf8),
+                isInterpreterDirectory(component)
+            {
+                return true
+            }
+            previous = component
+        }
+        return false
+    }
+
+    /// `python3`, `python3.11`, `python2.7`.
+    private static func isInterpreterDirectory(_ name: ArraySlice<UInt8>) -> Bool {
+        guard name.hasPrefix("python") else { return false }
+        let version = name.dropFirst(6)
+        return !version.isEmpty && version.allSatisfy { (0x30...0x39).contains($0) || $0 == 0x2e }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `ocislim` command.
+@main
+struct OCISlimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ocislim",
+        abstract: "Make container images slimmer by minimizing the Python trees inside them.",
+        discussion: """
+            ocislim reads an OCI image layout (as written by `skopeo copy … oci:DIR:TAG`, `umoci` or buildah), \
+            streams through every layer, minimizes the Python bytecode inside, recomputes every digest and writes a \
+            new, valid layout. The input is never modified; the output appears complete or not at all.
+
+            Typical use in a mirroring pipeline:
+              skopeo copy docker://python:3.12 oci:in:latest
+              ocislim rewrite --strategy drop-optimized in out
+              skopeo copy oci:out:latest docker://registry.example/python:3.12-slim
+            """,
+        subcommands: [Rewrite.self],
+        defaultSubcommand: nil
+    )
+}

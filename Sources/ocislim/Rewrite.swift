@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import OCISlim
+import PythonMinimizer
+
+extension OCISlimCommand {
+    /// `ocislim rewrite`: the main job.
+    struct Rewrite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rewrite an OCI image layout with its Python trees minimized.",
+            discussion: """
+                Layers with nothing to change are copied as they are (same digest). Changed layers keep their \
+                compression (gzip, zstd or none). Configs get new diff_ids, manifests and indexes new digests; \
+                annotations, history and unknown fields are kept.
+
+                Exit status: 0 on success, 1 when the input is invalid or the rewrite fails (the message names the \
+                file, blob or tar entry), 64 for usage errors.
+                """
+        )
+
+        @Option(help: ArgumentHelp("How to minimize Python trees (default: dedup).", discussion: StrategyChoice.helpText))
+        var strategy: StrategyChoice = .dedup
+
+        @Option(help: ArgumentHelp("Also write the report as JSON to this file.", valueName: "file.json"))
+        var report: String?
+
+        @Flag(help: "Print the report as JSON on standard output instead of a table.")
+        var json = false
+
+        @Option(help: "Layers processed at once (default: the number of cores).")
+        var jobs: Int?
+
+        @Flag(name: .shortAndLong, help: "Print no progress on standard error.")
+        var quiet = false
+
+        @Argument(help: ArgumentHelp("The input OCI image layout directory.", valueName: "input"))
+        var input: String
+
+        @Argument(help: ArgumentHelp("The output directory; must not exist or be empty.", valueName: "output"))
+        var output: String
+
+        func validate() throws {
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+            if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
+                throw ValidationError("input and output must be different directories.")
+            }
+        }
+
+        func run() async throws {
+            let quiet = quiet
+            let options = RewriteOptions(
+                input: input, output: output, strategy: strategy.strategy, jobs: jobs,
+                progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
+            )
+            let result: RewriteReport
+            do {
+                result = try await ImageRewriter(options: options).run()
+            } catch {
+                StandardError.write("ocislim: error: \(error)\n")
+                throw ExitCode.failure
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let jsonBytes = try encoder.encode(result)
+            if let report {
+                do {
+                    try jsonBytes.write(to: URL(fileURLWithPath: report), options: .atomic)
+                } catch {
+                    StandardError.write("ocislim: error: cannot write report \(report): \(error.localizedDescription)\n")
+                    throw ExitCode.failure
+                }
+            }
+            if json {
+                print(String(decoding: jsonBytes, as: UTF8.self))
+            } else {
+                print(result.renderTable())
+            }
+        }
+    }
+}
+
+/// The strategies as command-line choices, with help that teaches what each costs.
+enum StrategyChoice: String, ExpressibleByArgument, CaseIterable {
+    case dedup
+    case dropOptimized = "drop-optimized"
+    case dropBytecode = "drop-bytecode"
+
+    var strategy: Strategy {
+        switch self {
+        case .dedup: .dedup
+        case .dropOptimized: .dropOptimized
+        case .dropBytecode: .dropBytecode
+        }
+    }
+
+    static let helpText = """
+        dedup           identical files in Python trees (e.g. .pyc files of several optimization levels) are \
+        stored once, as hardlinks. Nothing Python sees changes; saves most on Fedora-style images.
+        drop-optimized  remove .opt-1.pyc and .opt-2.pyc. Normal runs are unaffected; `python -O` runs plain \
+        bytecode instead.
+        drop-bytecode   PEP draft Option 1: remove all __pycache__ bytecode, add a __dont_write_bytecode__ marker \
+        to each such __pycache__ and PYTHONDONTWRITEBYTECODE=1 to the config. Smallest, but every import compiles \
+        from source: imports get several times slower.
+        """
+}
+
+/// Unbuffered writes to standard error.
+enum StandardError {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
