@@ -96,7 +96,8 @@ struct GraphReader {
     }
 
     static func label(_ descriptor: Descriptor, parent: String?) -> String {
-        let own = descriptor.referenceName ?? descriptor.platform?.name ?? descriptor.digest.short
+        let parts = [descriptor.referenceName, descriptor.platform?.name].compactMap { $0 }
+        let own = parts.isEmpty ? descriptor.digest.short : parts.joined(separator: " ")
         return parent.map { "\($0) \(own)" } ?? own
     }
 }

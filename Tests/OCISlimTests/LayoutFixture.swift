@@ -1,0 +1,211 @@
+import ByteIO
+import Codecs
+import Foundation
+import Hashing
+import OCIImage
+import TarStream
+
+/// An entry of a fixture layer.
+enum FixtureEntry {
+    case directory(String)
+    case file(String, [UInt8], mode: UInt32 = 0o644, mtime: Int64 = 1_700_000_000)
+    case hardlink(String, to: String)
+    case symlink(String, to: String)
+
+    static func text(_ path: String, _ text: String) -> FixtureEntry { .file(path, Array(text.utf8)) }
+}
+
+/// A fixture layer: entries and how the blob is compressed.
+struct FixtureLayer {
+    var entries: [FixtureEntry]
+    var compression: LayerCompression = .gzip
+    var mediaType: String?
+}
+
+/// Builds real OCI image layouts in a temp directory from lists of entries.
+struct LayoutFixture {
+    let root: String
+
+    /// A fresh directory under the system temp dir, removed by `cleanUp()`.
+    static func make() throws -> LayoutFixture {
+        let root = NSTemporaryDirectory() + "ocislim-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        return LayoutFixture(root: root)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(atPath: root) }
+
+    func path(_ name: String) -> String { "\(root)/\(name)" }
+
+    /// Writes a layout with one image (or several, under a nested index) and returns its path.
+    @discardableResult
+    func writeLayout(
+        _ name: String, images: [[FixtureLayer]], nested: Bool = false, docker: Bool = false,
+        env: [String] = ["PATH=/usr/bin"], extraIndexEntries: [String] = []
+    ) throws -> String {
+        let layoutPath = path(name)
+        try FileManager.default.createDirectory(atPath: layoutPath + "/blobs/sha256", withIntermediateDirectories: true)
+        try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: layoutPath + "/oci-layout"))
+        var manifestDescriptors: [String] = []
+        for (imageIndex, layers) in images.enumerated() {
+            var layerDescriptors: [String] = []
+            var diffIDs: [String] = []
+            for layer in layers {
+                let tar = try Self.tar(layer.entries)
+                diffIDs.append("\"sha256:\(try SHA256Hasher.hash(tar).hexString)\"")
+                let blob = try Self.compress(tar, layer.compression)
+                let digest = try writeBlob(blob, in: layoutPath)
+                let mediaType = layer.mediaType ?? (docker ? MediaType.dockerLayerGzip : Self.ociLayerType(layer.compression))
+                layerDescriptors.append(#"{"mediaType":"\#(mediaType)","digest":"\#(digest)","size":\#(blob.count)}"#)
+            }
+            let envJSON = env.map { "\"\($0)\"" }.joined(separator: ",")
+            let config = """
+                {"architecture":"amd64","os":"linux","config":{"Env":[\(envJSON)],"Cmd":["/bin/true"],"X-Unknown":7},\
+                "rootfs":{"type":"layers","diff_ids":[\(diffIDs.joined(separator: ","))]},\
+                "history":[{"created_by":"fixture","empty_layer":true}],"x-vendor":{"keep":"me"}}
+                """
+            let configDigest = try writeBlob(Array(config.utf8), in: layoutPath)
+            let manifestType = docker ? MediaType.dockerManifest : MediaType.ociManifest
+            let configType = docker ? MediaType.dockerConfig : MediaType.ociConfig
+            let manifest = """
+                {"schemaVersion":2,"mediaType":"\(manifestType)","config":{"mediaType":"\(configType)",\
+                "digest":"\(configDigest)","size":\(config.utf8.count)},"layers":[\(layerDescriptors.joined(separator: ","))],\
+                "annotations":{"org.example.keep":"yes"}}
+                """
+            let manifestDigest = try writeBlob(Array(manifest.utf8), in: layoutPath)
+            manifestDescriptors.append(
+                #"{"mediaType":"\#(manifestType)","digest":"\#(manifestDigest)","size":\#(manifest.utf8.count),"#
+                    + #""platform":{"architecture":"arch\#(imageIndex)","os":"linux"},"#
+                    + #""annotations":{"org.opencontainers.image.ref.name":"tag\#(imageIndex)"}}"#
+            )
+        }
+        var top = manifestDescriptors + extraIndexEntries
+        if nested {
+            let inner = #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(top.joined(separator: ","))]}"#
+            let innerDigest = try writeBlob(Array(inner.utf8), in: layoutPath)
+            top = [
+                #"{"mediaType":"\#(MediaType.ociIndex)","digest":"\#(innerDigest)","size":\#(inner.utf8.count),"#
+                    + #""annotations":{"org.opencontainers.image.ref.name":"multi"}}"#
+            ]
+        }
+        let index = #"{"schemaVersion":2,"manifests":[\#(top.joined(separator: ","))]}"#
+        try Data(index.utf8).write(to: URL(fileURLWithPath: layoutPath + "/index.json"))
+        return layoutPath
+    }
+
+    /// Stores a blob in a layout and returns its digest string.
+    func writeBlob(_ bytes: [UInt8], in layoutPath: String) throws -> String {
+        let hex = try SHA256Hasher.hash(bytes).hexString
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(layoutPath)/blobs/sha256/\(hex)"))
+        return "sha256:\(hex)"
+    }
+
+    static func ociLayerType(_ compression: LayerCompression) -> String {
+        switch compression {
+        case .uncompressed: MediaType.ociLayer
+        case .gzip: MediaType.ociLayerGzip
+        case .zstd: MediaType.ociLayerZstd
+        }
+    }
+
+    static func tar(_ entries: [FixtureEntry]) throws -> [UInt8] {
+        let sink = MemorySink()
+        let writer = try TarWriter(sink: sink)
+        for entry in entries {
+            switch entry {
+            case .directory(let path):
+                try writer.write(try .directory(path: TarPath(path), mtime: 1_700_000_000))
+            case .file(let path, let data, let mode, let mtime):
+                try writer.write(
+                    try .regularFile(path: TarPath(path), size: Int64(data.count), permissions: mode, mtime: mtime),
+                    data: data
+                )
+            case .hardlink(let path, let target):
+                let metadata = try TarReader(source: MemorySource(try tar([.text(target, "")]))).nextEntry()
+                guard let metadata else { throw FixtureFailure("cannot make link metadata") }
+                try writer.write(try .hardlink(path: TarPath(path), to: TarPath(target), metadata: metadata))
+            case .symlink(let path, let target):
+                try writer.write(try .symlink(path: TarPath(path), to: TarPath(target), mtime: 1_700_000_000))
+            }
+        }
+        try writer.finish()
+        return sink.bytes
+    }
+
+    static func compress(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
+        let sink = MemorySink()
+        let codec: Codec = switch compression {
+        case .uncompressed: Codec.none
+        case .gzip: Codec.gzip
+        case .zstd: Codec.zstd
+        }
+        let compressor = try makeCompressingSink(codec, downstream: sink)
+        try compressor.write(bytes)
+        try compressor.finish()
+        return sink.bytes
+    }
+
+    /// Every file under a directory, relative path → bytes.
+    static func files(under directory: String) throws -> [String: [UInt8]] {
+        var result: [String: [UInt8]] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return result }
+        for case let relative as String in walker {
+            var isDirectory: ObjCBool = false
+            let full = "\(directory)/\(relative)"
+            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+                result[relative] = Array(try Data(contentsOf: URL(fileURLWithPath: full)))
+            }
+        }
+        return result
+    }
+
+    /// The entries (path → kind/size/link) of an output layer, decompressed with the codec its media type names.
+    static func listLayer(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [String] {
+        let codec: Codec = switch compression {
+        case .uncompressed: Codec.none
+        case .gzip: Codec.gzip
+        case .zstd: Codec.zstd
+        }
+        let source = try makeDecompressingSource(
+            codec, upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
+        )
+        let reader = try TarReader(source: source)
+        var lines: [String] = []
+        while let entry = try reader.nextEntry() {
+            let link = entry.linkTarget.map { " -> \($0)" } ?? ""
+            lines.append("\(entry.path) \(entry.kind) \(entry.size)\(link)")
+        }
+        return lines
+    }
+
+    /// Bytecode compiled by the host's CPython, in the given invalidation mode.
+    static func compile(_ source: String, invalidation: String = "TIMESTAMP", optimize: Int = 0) throws -> [UInt8] {
+        let program = """
+            import importlib.util, py_compile, sys, tempfile, os
+            d = tempfile.mkdtemp(); src = os.path.join(d, "m.py")
+            open(src, "w").write(sys.argv[1])
+            out = py_compile.compile(src, cfile=os.path.join(d, "m.pyc"), doraise=True, optimize=int(sys.argv[3]),
+                invalidation_mode=py_compile.PycInvalidationMode[sys.argv[2]])
+            sys.stdout.buffer.write(open(out, "rb").read())
+            """
+        return try run(["python3", "-c", program, source, invalidation, "\(optimize)"])
+    }
+
+    static func run(_ arguments: [String]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        try process.run()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureFailure("\(arguments[0]) failed") }
+        return Array(output)
+    }
+}
+
+struct FixtureFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
