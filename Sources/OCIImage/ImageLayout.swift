@@ -100,7 +100,7 @@ public final class VerifyingBlobSource: ByteSource {
         count += Int64(read)
         // A blob longer than its descriptor is wrong before it ends: stop at once.
         if count > descriptor.size {
-            throw OCIError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
+            throw OCIError.sizeExceeded(descriptor.digest, expected: descriptor.size)
         }
         try hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<read]))
         return read

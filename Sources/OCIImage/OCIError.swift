@@ -6,6 +6,7 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     case unsupportedDigestAlgorithm(String)
     case missingBlob(Digest, path: String)
     case sizeMismatch(Digest, expected: Int64, actual: Int64)
+    case sizeExceeded(Digest, expected: Int64)
     case digestMismatch(Digest, actual: String)
     case invalidJSON(what: String, reason: String)
     case invalidDocument(what: String, reason: String)
@@ -22,6 +23,8 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
         case .missingBlob(let digest, let path): "blob \(digest) is missing (\(path))"
         case .sizeMismatch(let digest, let expected, let actual):
             "blob \(digest): size is \(actual) bytes, its descriptor says \(expected)"
+        case .sizeExceeded(let digest, let expected):
+            "blob \(digest): larger than the \(expected) bytes its descriptor says"
         case .digestMismatch(let digest, let actual): "blob \(digest): content hashes to sha256:\(actual)"
         case .invalidJSON(let what, let reason): "\(what): invalid JSON: \(reason)"
         case .invalidDocument(let what, let reason): "\(what): \(reason)"
