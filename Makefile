@@ -1,0 +1,46 @@
+# ocislim — build, test, demo and benchmarks. Every target that needs system packages runs scripts/setup.sh first,
+# so on a fresh Debian machine `make demo` and `make test` do all the set-up themselves.
+
+SWIFT    ?= swift
+OCISLIM  := .build/release/ocislim
+IMAGE    := .cache/images/python-debian
+DEMO_OUT := .cache/demo/out
+STRATEGY ?= drop-bytecode
+
+.PHONY: all setup build release test unit e2e demo bench bench-memory clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image.
+test: unit e2e
+
+unit: setup
+	$(SWIFT) test
+
+e2e: release
+	OCISLIM=$(OCISLIM) bash scripts/e2e.sh
+
+## Build the real sample image (once; cached in .cache/), rewrite it and print the report.
+demo: release
+	bash scripts/make-test-image.sh $(IMAGE)
+	rm -rf $(DEMO_OUT) && mkdir -p $(dir $(DEMO_OUT))
+	$(OCISLIM) rewrite --strategy $(STRATEGY) --report $(DEMO_OUT).json $(IMAGE) $(DEMO_OUT)
+	@echo "JSON report: $(DEMO_OUT).json"
+
+## Peak memory on synthetic layers of growing size (see BENCHMARKS.md).
+bench-memory: release
+	OCISLIM=$(OCISLIM) bash scripts/bench-memory.sh 64 512 2048
+
+bench: bench-memory
+
+clean:
+	rm -rf .build .cache
