@@ -33,15 +33,14 @@ def unpack(layout: str, bundle: str) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def median_ms(rootfs: str, env: list[str], runs: int) -> float:
-    command = ["chroot", rootfs, "/usr/bin/env", "-i", *env, "/usr/bin/python3", "-c", f"import {MODULES}"]
-    subprocess.run(command, check=True)  # warm the page cache (and, with bytecode writes allowed, __pycache__)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True)
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+def command(rootfs: str, env: list[str]) -> list[str]:
+    return ["chroot", rootfs, "/usr/bin/env", "-i", *env, "/usr/bin/python3", "-c", f"import {MODULES}"]
+
+
+def timed_ms(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True)
+    return (time.perf_counter() - start) * 1000
 
 
 def main() -> None:
@@ -57,14 +56,22 @@ def main() -> None:
             subprocess.run([ocislim, "rewrite", "-q", "--strategy", strategy, image, out], check=True,
                            stdout=subprocess.DEVNULL)
         layouts[strategy] = out
-    print(f"median of {runs} runs: python3 -c 'import {MODULES}'")
-    print(f"{'image':16} {'ms':>8} {'vs original':>12}")
-    baseline = None
+    commands = {}
     for name, layout in layouts.items():
         bundle = os.path.join(work, "bundle-" + name)
         unpack(layout, bundle)
-        ms = median_ms(os.path.join(bundle, "rootfs"), image_env(layout), runs)
-        baseline = baseline or ms
+        commands[name] = command(os.path.join(bundle, "rootfs"), image_env(layout))
+        subprocess.run(commands[name], check=True)  # warm the page cache
+    # Rounds interleave the images, so drift in the machine's speed affects them alike.
+    samples = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(timed_ms(argv))
+    print(f"median of {runs} interleaved runs: python3 -c 'import {MODULES}'")
+    print(f"{'image':16} {'ms':>8} {'vs original':>12}")
+    baseline = statistics.median(samples["original"])
+    for name, values in samples.items():
+        ms = statistics.median(values)
         print(f"{name:16} {ms:8.1f} {ms / baseline:11.2f}x")
 
 

@@ -47,7 +47,7 @@ public struct ImageRewriter: Sendable {
         let scans = Dictionary(uniqueKeysWithValues: zip(toScan.map(\.digest), scanned))
 
         // MARK: Plan each image over the merged view of its layers
-        let planner = Planner(strategy: options.strategy)
+        let planner = Planner(strategy: options.strategy, minimumLayerSaving: options.minimumLayerSaving)
         var plans: [Digest: ImagePlan] = [:]
         for image in images {
             let layerScans = try image.manifest.layers.enumerated().map { index, layer in

@@ -8,6 +8,8 @@ public struct RewriteOptions: Sendable {
     public var output: String
     /// The minimization strategy.
     public var strategy: Strategy
+    /// Layers whose file data would shrink by fewer bytes are passed through unchanged (same digest).
+    public var minimumLayerSaving: Int64
     /// How many layers are scanned or rewritten at once.
     public var jobs: Int
     /// Receives one line per step of long work (for a progress display); may be called from any task.
@@ -15,12 +17,13 @@ public struct RewriteOptions: Sendable {
 
     /// Makes options; `jobs` defaults to the number of cores.
     public init(
-        input: String, output: String, strategy: Strategy, jobs: Int? = nil,
+        input: String, output: String, strategy: Strategy, minimumLayerSaving: Int64 = 0, jobs: Int? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.input = input
         self.output = output
         self.strategy = strategy
+        self.minimumLayerSaving = minimumLayerSaving
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.progress = progress
     }

@@ -1,7 +1,8 @@
 /// Decides, from the entries of every layer, what each layer's rewrite does.
 ///
 /// The passes, in order:
-/// 1. the strategy marks entries per layer (drops, hardlinks, marker files);
+/// 1. the strategy marks entries per layer (drops, hardlinks, marker files); a layer whose file data would shrink by
+///    less than `minimumLayerSaving` bytes is left as it is, keeping its digest (and its sharing across images);
 /// 2. a path written twice in one layer keeps its later copy if the earlier one is kept (a whiteout cannot hide
 ///    an entry of its own layer);
 /// 3. hardlinks inside a layer stay valid: a dropped target is written under its first kept link's name;
@@ -11,13 +12,22 @@
 public struct Planner: Sendable {
     /// The strategy applied.
     public let strategy: Strategy
+    /// Layers that would save fewer bytes of file data than this are passed through unchanged.
+    public let minimumLayerSaving: Int64
 
     /// Makes a planner.
-    public init(strategy: Strategy) { self.strategy = strategy }
+    public init(strategy: Strategy, minimumLayerSaving: Int64 = 0) {
+        self.strategy = strategy
+        self.minimumLayerSaving = minimumLayerSaving
+    }
 
     /// Plans an image whose layers, bottom first, hold `scans`.
     public func plan(_ scans: [LayerScan]) -> ImagePlan {
-        var plans = scans.map { strategyActions(for: $0) }
+        var plans = scans.map { scan in
+            let plan = strategyActions(for: scan)
+            let saving = PlanSummary(plan: plan, scan: scan).bytesSaved.values.reduce(0, +)
+            return saving < minimumLayerSaving ? LayerPlan() : plan
+        }
         for index in plans.indices {
             keepLaterDuplicatePaths(&plans[index], scans[index])
             repairHardlinks(&plans[index], scans[index])

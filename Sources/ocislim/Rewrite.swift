@@ -21,6 +21,16 @@ extension OCISlimCommand {
         @Option(help: ArgumentHelp("How to minimize Python trees (default: dedup).", discussion: StrategyChoice.helpText))
         var strategy: StrategyChoice = .dedup
 
+        @Option(
+            help: ArgumentHelp(
+                "Leave a layer unchanged (same digest) unless it saves at least this many bytes of file data.",
+                discussion: "Rewriting a base layer changes its digest, so registries and hosts no longer share it "
+                    + "with other images; a tiny saving is not worth that.",
+                valueName: "bytes"
+            )
+        )
+        var minLayerSaving: Int64 = 64 * 1024
+
         @Option(help: ArgumentHelp("Also write the report as JSON to this file.", valueName: "file.json"))
         var report: String?
 
@@ -41,6 +51,7 @@ extension OCISlimCommand {
 
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+            if minLayerSaving < 0 { throw ValidationError("--min-layer-saving cannot be negative.") }
             if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
                 throw ValidationError("input and output must be different directories.")
             }
@@ -49,7 +60,8 @@ extension OCISlimCommand {
         func run() async throws {
             let quiet = quiet
             let options = RewriteOptions(
-                input: input, output: output, strategy: strategy.strategy, jobs: jobs,
+                input: input, output: output, strategy: strategy.strategy, minimumLayerSaving: minLayerSaving,
+                jobs: jobs,
                 progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
             )
             let result: RewriteReport

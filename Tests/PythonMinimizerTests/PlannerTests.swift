@@ -138,6 +138,25 @@ import Testing
         }
     }
 
+    @Test func layersBelowTheMinimumSavingAreLeftAlone() {
+        let small = LayerScan(entries: [Self.file(Self.cache + "a.cpython-311.opt-1.pyc", size: 100)])
+        let large = LayerScan(entries: [Self.file(Self.cache + "b.cpython-311.opt-1.pyc", size: 5000)])
+        let plan = Planner(strategy: .dropOptimized, minimumLayerSaving: 1000).plan([small, large])
+        #expect(plan.layers[0].isUnchanged)
+        #expect(plan.layers[1].actions == [0: .drop(.optimizedBytecode)])
+    }
+
+    @Test func aLayerLeftAloneStaysVisibleToTheMergedView() {
+        // The lower layer saves too little and keeps its copy; the upper layer's drop must then hide it.
+        let path = Self.cache + "a.cpython-311.opt-1.pyc"
+        let plan = Planner(strategy: .dropOptimized, minimumLayerSaving: 1000).plan([
+            LayerScan(entries: [Self.file(path, size: 10)]),
+            LayerScan(entries: [Self.file(path, size: 5000)]),
+        ])
+        #expect(plan.layers[0].isUnchanged)
+        #expect(plan.layers[1].actions == [0: .whiteout(.optimizedBytecode)])
+    }
+
     @Test func summaryCountsFilesAndBytes() {
         let scan = LayerScan(entries: [
             Self.file(Self.cache + "a.cpython-311.pyc", size: 10),
