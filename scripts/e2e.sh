@@ -289,4 +289,31 @@ for S in $STRATEGIES; do
     run_check "$S/h-deterministic" "$D/check-h.log" check_deterministic
 done
 
+# ---------------------------------------------------------------------------------------
+# The command line on bad input: exit status 1, one line on stderr naming the culprit, no OUTPUT.
+# (The library's messages for every kind of bad input are covered by the Swift tests.)
+check_cli_missing_blob() {
+    local bad="$WORK/cli/bad" out="$WORK/cli/out" rc=0
+    rm -rf "$WORK/cli" && mkdir -p "$WORK/cli"
+    cp -a "$IMG" "$bad"
+    local layer
+    layer=$(skopeo inspect --raw "oci:$bad:$TAG" | jq -r '.layers[-1].digest')
+    rm "$bad/blobs/sha256/${layer#sha256:}"
+    "$OCISLIM" rewrite -q "$bad" "$out" > "$WORK/cli/stdout" 2> "$WORK/cli/stderr" || rc=$?
+    cat "$WORK/cli/stderr"
+    [[ $rc -eq 1 ]] || { echo "exit status $rc, expected 1"; return 1; }
+    [[ $(wc -l < "$WORK/cli/stderr") -eq 1 ]] || { echo "expected one line on stderr"; return 1; }
+    grep -q "blob $layer is missing" "$WORK/cli/stderr"
+    [[ ! -e "$out" ]] || { echo "OUTPUT exists after a failure"; return 1; }
+    [[ -z $(find "$WORK/cli" -maxdepth 1 -name '.out.ocislim-*') ]] || { echo "staging directory left behind"; return 1; }
+}
+check_cli_usage() {
+    local rc=0
+    "$OCISLIM" rewrite --strategy nonsense "$IMG" "$WORK/cli/out2" 2> "$WORK/cli/usage" || rc=$?
+    cat "$WORK/cli/usage"
+    [[ $rc -eq 64 ]] && grep -q "drop-bytecode" "$WORK/cli/usage"
+}
+run_check "cli/missing-blob-exit-1" "$WORK/cli-missing.log" check_cli_missing_blob
+run_check "cli/usage-error-exit-64" "$WORK/cli-usage.log" check_cli_usage
+
 finish

@@ -13,7 +13,9 @@ public enum RewriteError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .layer(let digest, let underlying): "layer \(digest): \(underlying)"
+        case .layer(let digest, let underlying):
+            // Blob errors already name the blob; others (tar entries, codecs) need the layer for context.
+            "\(underlying)".contains(digest.description) ? "\(underlying)" : "layer \(digest): \(underlying)"
         case .diffIDMismatch(let layer, let config, let expected, let actual):
             "layer \(layer): config \(config) lists diff_id \(expected), but the uncompressed layer hashes to \(actual)"
         case .compressionMismatch(let layer, let mediaType, let actual):
