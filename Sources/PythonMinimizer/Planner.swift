@@ -158,6 +158,10 @@ public struct Planner: Sendable {
     // MARK: 4. Hardlinks to lower layers
 
     private func keepLowerLinkTargets(_ plans: inout [LayerPlan], _ scans: [LayerScan]) {
+        // Per layer, the index of the last entry for each path; built once, so each link is a lookup.
+        let lastIndex = scans.map { scan in
+            Dictionary(scan.entries.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { _, later in later })
+        }
         for upper in scans.indices {
             var seen: Set<ImagePath> = []
             for (index, entry) in scans[upper].entries.enumerated() {
@@ -165,13 +169,11 @@ public struct Planner: Sendable {
                 guard entry.kind == .hardlink, let target = entry.hardlinkTarget, !seen.contains(target),
                     removesPath(plans[upper].actions[index]) == false
                 else { continue }
-                // The target lives below: find the layer that last wrote it and make sure it is kept there.
-                for lower in stride(from: upper - 1, through: 0, by: -1) {
-                    guard let targetIndex = scans[lower].entries.lastIndex(where: { $0.path == target }) else {
-                        continue
-                    }
+                // The target lives below: the layer that last wrote it must keep it.
+                if let lower = (0..<upper).last(where: { lastIndex[$0][target] != nil }),
+                    let targetIndex = lastIndex[lower][target]
+                {
                     keep(targetIndex, in: &plans[lower])
-                    break
                 }
             }
         }
@@ -196,41 +198,36 @@ public struct Planner: Sendable {
     // MARK: 5. Merged view
 
     private func hideLowerCopies(_ plans: inout [LayerPlan], _ scans: [LayerScan]) {
-        // Non-directory paths present after the rewritten layers so far.
-        var present: Set<ImagePath> = []
+        var view = MergedView()
         for layer in scans.indices {
             let entries = scans[layer].entries
             for entry in entries {
-                switch Whiteout(entry.path) {
-                case .remove(let hidden)?: present = present.filter { !$0.isWithin(hidden) }
-                case .opaque(let directory)?: present = present.filter { !($0.isWithin(directory) && $0 != directory) }
-                case nil: break
-                }
+                if let whiteout = Whiteout(entry.path) { view.record(whiteout, in: layer) }
             }
-            var added: Set<ImagePath> = []
-            var removed: Set<ImagePath> = []
+            // What this layer leaves at each path it writes: true if present after the rewrite.
+            var written: [ImagePath: Bool] = [:]
             for (index, entry) in entries.enumerated() where Whiteout(entry.path) == nil && entry.kind != .directory {
                 switch plans[layer].actions[index] {
                 case .drop(let category)?:
-                    if present.contains(entry.path) { plans[layer].actions[index] = .whiteout(category) }
-                    removed.insert(entry.path)
-                    added.remove(entry.path)
+                    if view.isVisible(entry.path, below: layer) {
+                        plans[layer].actions[index] = .whiteout(category)
+                        view.record(.remove(entry.path), in: layer)
+                    }
+                    written[entry.path] = false
                 case .materialize(let name, let category, _)?:
-                    let whiteout = present.contains(entry.path)
-                    plans[layer].actions[index] = .materialize(as: name, category: category, whiteout: whiteout)
-                    removed.insert(entry.path)
-                    added.remove(entry.path)
-                    added.insert(name)
+                    let hideLower = view.isVisible(entry.path, below: layer)
+                    plans[layer].actions[index] = .materialize(as: name, category: category, whiteout: hideLower)
+                    if hideLower { view.record(.remove(entry.path), in: layer) }
+                    written[entry.path] = false
+                    written[name] = true
                 case .whiteout?, .absorbed?:
                     break
                 case .hardlink?, .retarget?, nil:
-                    added.insert(entry.path)
-                    removed.remove(entry.path)
+                    written[entry.path] = true
                 }
             }
-            for addition in plans[layer].additions { added.insert(addition.path) }
-            present.subtract(removed)
-            present.formUnion(added)
+            for addition in plans[layer].additions { written[addition.path] = true }
+            for (path, present) in written { view.recordWrite(path, present: present, in: layer) }
         }
     }
 

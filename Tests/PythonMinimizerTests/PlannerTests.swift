@@ -129,13 +129,23 @@ import Testing
             LayerScan(entries: [Self.file(path)]),
             LayerScan(entries: [Self.link("usr/lib/python3.11/keep", to: path)]),
         ]
-        for hiding in [".wh.a.cpython-311.opt-1.pyc", ".wh..wh..opq"] {
+        let hidingEntries = [
+            Self.cache + ".wh.a.cpython-311.opt-1.pyc", Self.cache + ".wh..wh..opq", "usr/lib/.wh.python3.11",
+            "usr/.wh..wh..opq",
+        ]
+        for hiding in hidingEntries {
             let plan = Planner(strategy: .dropOptimized).plan(lower + [
-                LayerScan(entries: [Self.file(Self.cache + hiding, size: 0)]),
+                LayerScan(entries: [Self.file(hiding, size: 0)]),
                 LayerScan(entries: [Self.file(path)]),
             ])
             #expect(plan.layers[3].actions == [0: .drop(.optimizedBytecode)], "\(hiding): nothing left to uncover")
         }
+        // An opaque marker in the file's own directory's sibling hides nothing of it.
+        let unrelated = Planner(strategy: .dropOptimized).plan(lower + [
+            LayerScan(entries: [Self.file("usr/lib/python3.11/other/.wh..wh..opq", size: 0)]),
+            LayerScan(entries: [Self.file(path)]),
+        ])
+        #expect(unrelated.layers[3].actions == [0: .whiteout(.optimizedBytecode)])
     }
 
     @Test func layersBelowTheMinimumSavingAreLeftAlone() {

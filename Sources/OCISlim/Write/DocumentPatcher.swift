@@ -28,26 +28,25 @@ enum DocumentPatcher {
     static func manifest(_ bytes: [UInt8], config: Descriptor, layers: [Descriptor], what: String) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
         document["config"]?.setDescriptorTarget(digest: config.digest, size: config.size)
-        guard var entries = document["layers"]?.arrayValue, entries.count == layers.count else {
-            throw OCIError.invalidDocument(what: what, reason: "layers changed while being read")
-        }
-        for index in entries.indices {
-            entries[index].setDescriptorTarget(digest: layers[index].digest, size: layers[index].size)
-        }
-        document["layers"] = .array(entries)
+        try retarget(&document, list: "layers", to: layers, what: what)
         return try document.encoded()
     }
 
     /// An index whose manifests point at new blobs.
     static func index(_ bytes: [UInt8], manifests: [Descriptor], what: String) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
-        guard var entries = document["manifests"]?.arrayValue, entries.count == manifests.count else {
-            throw OCIError.invalidDocument(what: what, reason: "manifests changed while being read")
+        try retarget(&document, list: "manifests", to: manifests, what: what)
+        return try document.encoded()
+    }
+
+    /// Points each descriptor of the array `list` at the blob of the matching new descriptor.
+    private static func retarget(_ document: inout JSONValue, list: String, to targets: [Descriptor], what: String) throws {
+        guard var entries = document[list]?.arrayValue, entries.count == targets.count else {
+            throw OCIError.invalidDocument(what: what, reason: "\(list) changed while being read")
         }
         for index in entries.indices {
-            entries[index].setDescriptorTarget(digest: manifests[index].digest, size: manifests[index].size)
+            entries[index].setDescriptorTarget(digest: targets[index].digest, size: targets[index].size)
         }
-        document["manifests"] = .array(entries)
-        return try document.encoded()
+        document[list] = .array(entries)
     }
 }
