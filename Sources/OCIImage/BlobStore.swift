@@ -5,18 +5,24 @@ import Hashing
 /// The blobs directory of an output layout. Each blob streams into a temp file beside its final place, hashed on the
 /// way, and is renamed to its digest when complete.
 public struct BlobStore: Sendable {
-    /// The `blobs/sha256` directory.
-    public let directory: String
+    /// The `blobs/sha256` directory; nil for a store that only hashes and counts (for `audit`).
+    public let directory: String?
 
     /// Uses (and creates) `<layout>/blobs/sha256`.
     public init(layoutPath: String) throws {
-        directory = layoutPath + "/blobs/sha256"
+        let directory = layoutPath + "/blobs/sha256"
+        self.directory = directory
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw OCIError.output(path: directory, reason: error.localizedDescription)
         }
     }
+
+    private init() { directory = nil }
+
+    /// A store that writes nothing: blobs are hashed and counted, then forgotten.
+    public static let discarding = BlobStore()
 
     /// Starts a new blob.
     public func makeWriter() throws -> BlobWriter { try BlobWriter(directory: directory) }
@@ -41,34 +47,36 @@ public struct BlobStore: Sendable {
 
     /// Whether a blob is already stored.
     public func contains(_ digest: Digest) -> Bool {
-        FileManager.default.fileExists(atPath: "\(directory)/\(digest.encoded)")
+        guard let directory else { return false }
+        return FileManager.default.fileExists(atPath: "\(directory)/\(digest.encoded)")
     }
 }
 
 /// One blob being written: a temp file, hashed and counted; `commit()` renames it to its digest.
 public final class BlobWriter: ByteSink {
-    private let directory: String
+    private let directory: String?
     private let temporaryPath: String
-    private let file: FileSink
+    private let file: FileSink?
     private let hasher: SHA256Hasher
     private var size: Int64 = 0
     private var committed = false
 
-    init(directory: String) throws {
+    init(directory: String?) throws {
         self.directory = directory
-        temporaryPath = "\(directory)/.partial-\(UUID().uuidString)"
-        file = try FileSink(creating: temporaryPath)
+        let temporaryPath = "\(directory ?? "")/.partial-\(UUID().uuidString)"
+        self.temporaryPath = temporaryPath
+        file = try directory.map { _ in try FileSink(creating: temporaryPath) }
         hasher = try SHA256Hasher()
     }
 
     deinit {
-        if !committed { unlink(temporaryPath) }
+        if !committed && file != nil { unlink(temporaryPath) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         try hasher.update(bytes)
         size += Int64(bytes.count)
-        try file.write(bytes)
+        try file?.write(bytes)
     }
 
     /// Nothing to flush before `commit()`; the file is closed there.
@@ -76,8 +84,12 @@ public final class BlobWriter: ByteSink {
 
     /// Closes the file and renames it to its digest; returns the digest and size.
     public func commit() throws -> (Digest, Int64) {
-        try file.finish()
         let digest = Digest(sha256Hex: try hasher.finalizeHex())
+        guard let file, let directory else {
+            committed = true
+            return (digest, size)
+        }
+        try file.finish()
         let finalPath = "\(directory)/\(digest.encoded)"
         guard rename(temporaryPath, finalPath) == 0 else {
             throw OCIError.output(path: finalPath, reason: String(cString: strerror(errno)))

@@ -14,7 +14,16 @@ public struct ImageRewriter: Sendable {
         let layout = try ImageLayout(path: options.input)
         let output = try OutputLayout(path: options.output)
         do {
-            let report = try await rewrite(layout, into: output)
+            let pipeline = try RewritePipeline(layout: layout, options: options)
+            let scans = try await pipeline.scanLayers(
+                hashContents: options.strategy.needsContentDigests, hashSources: options.strategy.needsSourceHashes
+            )
+            let variant = StrategyVariant(strategy: options.strategy, sourceless: options.sourceless)
+            let report = try await pipeline.rewrite(scans: scans, variant: variant, store: output.blobs) {
+                indexBytes in
+                try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
+                try output.writeFile("index.json", indexBytes)
+            }
             try output.publish()
             return report
         } catch {
@@ -22,20 +31,31 @@ public struct ImageRewriter: Sendable {
             throw error
         }
     }
+}
 
-    private func rewrite(_ layout: ImageLayout, into output: OutputLayout) async throws -> RewriteReport {
-        let warnings = WarningLog()
+/// The stages of a rewrite, each usable alone: `audit` scans once and rewrites into a discarding store per strategy.
+struct RewritePipeline: Sendable {
+    let layout: ImageLayout
+    let options: RewriteOptions
+    let graph: ImageGraph
+    let warnings = WarningLog()
+
+    /// Reads the layout's documents (verified).
+    init(layout: ImageLayout, options: RewriteOptions) throws {
+        self.layout = layout
+        self.options = options
+        let warnings = warnings
+        graph = try GraphReader(layout: layout, warn: { warnings.add($0) }).read()
+    }
+
+    // MARK: Scan every distinct layer once
+
+    func scanLayers(hashContents: Bool, hashSources: Bool) async throws -> [Digest: ScannedLayer] {
+        var descriptors: [Digest: Descriptor] = [:]
+        for image in graph.images { for layer in image.manifest.layers { descriptors[layer.digest] = layer } }
+        let toScan = descriptors.values.sorted { $0.digest < $1.digest }
+        let scanner = LayerScanner(layout: layout, hashContents: hashContents, hashSources: hashSources)
         let progress = options.progress
-
-        // MARK: Read the layout
-        let graph = try GraphReader(layout: layout, warn: { warnings.add($0) }).read()
-        let images = graph.children.flatMap(\.images)
-
-        // MARK: Scan every distinct layer once
-        var layerDescriptors: [Digest: Descriptor] = [:]
-        for image in images { for layer in image.manifest.layers { layerDescriptors[layer.digest] = layer } }
-        let toScan = layerDescriptors.values.sorted { $0.digest < $1.digest }
-        let scanner = LayerScanner(layout: layout, hashContents: options.strategy.needsContentDigests)
         let scanned = try await concurrentMap(toScan, jobs: options.jobs) { descriptor in
             progress("scan \(descriptor.digest.short) (\(ByteCount(descriptor.size)))")
             do {
@@ -44,14 +64,22 @@ public struct ImageRewriter: Sendable {
                 throw RewriteError.layer(descriptor.digest, underlying: error)
             }
         }
-        let scans = Dictionary(uniqueKeysWithValues: zip(toScan.map(\.digest), scanned))
+        for (descriptor, layer) in zip(toScan, scanned) {
+            for warning in layer.warnings { warnings.add("layer \(descriptor.digest.short): \(warning)") }
+        }
+        return Dictionary(uniqueKeysWithValues: zip(toScan.map(\.digest), scanned))
+    }
 
-        // MARK: Plan each image over the merged view of its layers
-        let planner = Planner(strategy: options.strategy, minimumLayerSaving: options.minimumLayerSaving)
+    // MARK: Plan each image over the merged view of its layers
+
+    func plan(scans: [Digest: ScannedLayer], variant: StrategyVariant) throws -> [Digest: ImagePlan] {
+        let planner = Planner(
+            strategy: variant.strategy, minimumLayerSaving: options.minimumLayerSaving, sourceless: variant.sourceless
+        )
         var plans: [Digest: ImagePlan] = [:]
-        for image in images {
+        for image in graph.images {
             let layerScans = try image.manifest.layers.enumerated().map { index, layer in
-                guard let scan = scans[layer.digest] else { preconditionFailure("layer scanned above") }
+                guard let scan = scans[layer.digest] else { preconditionFailure("every layer is scanned") }
                 let listed = image.config.rootfs.diff_ids[index]
                 guard scan.diffID == listed else {
                     throw RewriteError.diffIDMismatch(
@@ -60,26 +88,40 @@ public struct ImageRewriter: Sendable {
                 }
                 return scan.scan
             }
-            plans[image.descriptor.digest] = planner.plan(layerScans)
+            let execution = image.config.config
+            let context = ImageContext(entrypoint: execution?.Entrypoint, cmd: execution?.Cmd)
+            plans[image.descriptor.digest] = planner.plan(layerScans, context: context)
         }
+        return plans
+    }
 
-        // MARK: Rewrite each distinct (layer, plan) once; pass unchanged layers through
+    // MARK: Rewrite layers, write documents, report
+
+    /// Plans, rewrites each distinct (layer, plan) once into `store` (passing unchanged layers through), writes the
+    /// documents and hands the new `index.json` to `finish`.
+    func rewrite(
+        scans: [Digest: ScannedLayer], variant: StrategyVariant, store: BlobStore,
+        finish: ([UInt8]) throws -> Void = { _ in }
+    ) async throws -> RewriteReport {
+        let plans = try plan(scans: scans, variant: variant)
         var jobs: [LayerJob] = []
         var seen: Set<LayerJob> = []
-        for image in images {
+        for image in graph.images {
             guard let plan = plans[image.descriptor.digest] else { continue }
             for (index, layer) in image.manifest.layers.enumerated() {
                 let job = LayerJob(descriptor: layer, plan: plan.layers[index])
                 if seen.insert(job).inserted { jobs.append(job) }
             }
         }
-        let rewriter = LayerRewriter(layout: layout, store: output.blobs)
+        let rewriter = LayerRewriter(layout: layout, store: store)
+        let progress = options.progress
+        let layout = layout
         let results = try await concurrentMap(jobs, jobs: options.jobs) { job -> RewrittenLayer in
-            guard let scan = scans[job.descriptor.digest] else { preconditionFailure("layer scanned above") }
+            guard let scan = scans[job.descriptor.digest] else { preconditionFailure("every layer is scanned") }
             do {
                 if job.plan.isUnchanged {
                     progress("copy \(job.descriptor.digest.short) (unchanged)")
-                    try output.blobs.copy(job.descriptor, from: layout)
+                    if store.directory != nil { try store.copy(job.descriptor, from: layout) }
                     return RewrittenLayer(
                         descriptor: job.descriptor, diffID: scan.diffID, uncompressedSize: scan.uncompressedSize
                     )
@@ -92,25 +134,39 @@ public struct ImageRewriter: Sendable {
         }
         let rewritten = Dictionary(uniqueKeysWithValues: zip(jobs, results))
 
-        // MARK: Write configs, manifests, indexes
-        var writer = DocumentWriter(
-            layout: layout, store: output.blobs, plans: plans, scans: scans, rewritten: rewritten
-        )
+        var writer = DocumentWriter(layout: layout, store: store, plans: plans, scans: scans, rewritten: rewritten)
         let children = try graph.children.map { try writer.write($0) }
         let indexBytes =
             children.map(\.digest) == graph.index.manifests.map(\.digest)
             ? graph.bytes
             : try DocumentPatcher.index(graph.bytes, manifests: children, what: "index.json")
-        try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
-        try output.writeFile("index.json", indexBytes)
+        try finish(indexBytes)
 
-        // MARK: Report
+        var options = options
+        options.strategy = variant.strategy
+        options.sourceless = variant.sourceless
         return ReportBuilder(
-            options: options, images: writer.imageReports, blobRewrites: writer.blobRewrites,
-            warnings: warnings.all + toScan.indices.flatMap { index in
-                scanned[index].warnings.map { "layer \(toScan[index].digest.short): \($0)" }
-            }
+            options: options, images: writer.imageReports, blobRewrites: writer.blobRewrites, warnings: warnings.all
         ).build()
+    }
+}
+
+/// A strategy with its options, as `audit` compares them.
+public struct StrategyVariant: Hashable, Sendable {
+    /// The strategy.
+    public var strategy: Strategy
+    /// Its `sourceless` options (ignored by the other strategies).
+    public var sourceless: SourcelessOptions
+
+    /// Makes a variant.
+    public init(strategy: Strategy, sourceless: SourcelessOptions = SourcelessOptions()) {
+        self.strategy = strategy
+        self.sourceless = sourceless
+    }
+
+    /// The name `audit` shows: the strategy, with `--sources drop` when sources are dropped.
+    public var name: String {
+        strategy == .sourceless && !sourceless.keepSources ? "sourceless --sources drop" : strategy.rawValue
     }
 }
 
@@ -118,17 +174,6 @@ public struct ImageRewriter: Sendable {
 struct LayerJob: Hashable, Sendable {
     let descriptor: Descriptor
     let plan: LayerPlan
-}
-
-extension GraphNode {
-    /// The rewritable images in this subtree.
-    var images: [ImageNode] {
-        switch self {
-        case .index(_, _, let children): children.flatMap(\.images)
-        case .image(let image): [image]
-        case .opaque: []
-        }
-    }
 }
 
 /// Warnings collected from concurrent tasks.

@@ -8,6 +8,8 @@ public struct RewriteOptions: Sendable {
     public var output: String
     /// The minimization strategy.
     public var strategy: Strategy
+    /// What `sourceless` does besides converting modules.
+    public var sourceless: SourcelessOptions
     /// Layers whose file data would shrink by fewer bytes are passed through unchanged (same digest).
     public var minimumLayerSaving: Int64
     /// How many layers are scanned or rewritten at once.
@@ -17,13 +19,15 @@ public struct RewriteOptions: Sendable {
 
     /// Makes options; `jobs` defaults to the number of cores.
     public init(
-        input: String, output: String, strategy: Strategy, minimumLayerSaving: Int64 = 0, jobs: Int? = nil,
+        input: String, output: String, strategy: Strategy, sourceless: SourcelessOptions = SourcelessOptions(),
+        minimumLayerSaving: Int64 = 0, jobs: Int? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.input = input
         self.output = output
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
+        self.sourceless = sourceless
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.progress = progress
     }

@@ -41,6 +41,11 @@ public struct ImagePath: Hashable, Sendable, Comparable, CustomStringConvertible
         ImagePath(tarName: bytes.isEmpty ? Array(component.utf8) : bytes + [0x2f] + Array(component.utf8))
     }
 
+    /// This path with one more component given as raw bytes.
+    public func appending(bytes component: some Collection<UInt8>) -> ImagePath {
+        ImagePath(tarName: bytes.isEmpty ? Array(component) : bytes + [0x2f] + Array(component))
+    }
+
     /// Whether `self` is `other` or lies below it.
     public func isWithin(_ other: ImagePath) -> Bool {
         if other.bytes.isEmpty { return true }

@@ -16,13 +16,19 @@ public struct LayerEntry: Hashable, Sendable {
     public let metadata: EntryMetadata
     /// SHA-256 of the data, when the scanner hashed it (regular files in Python trees, for dedup).
     public let contentDigest: [UInt8]?
-    /// The bytecode header, for `.pyc` files.
-    public let pycHeader: PycHeader?
+    /// The first bytes (up to 16) of a `.pyc` file: its header.
+    public let pycHeaderBytes: [UInt8]?
+    /// For Python sources, when the scanner computed them: CPython's source hash keyed by each release's magic.
+    public let sourceHashes: [UInt16: [UInt8]]
+
+    /// The parsed bytecode header, for `.pyc` files.
+    public var pycHeader: PycHeader? { pycHeaderBytes.flatMap(PycHeader.init) }
 
     /// Makes an entry record.
     public init(
         path: ImagePath, kind: Kind, size: Int64, hardlinkTarget: ImagePath? = nil,
-        metadata: EntryMetadata = EntryMetadata(), contentDigest: [UInt8]? = nil, pycHeader: PycHeader? = nil
+        metadata: EntryMetadata = EntryMetadata(), contentDigest: [UInt8]? = nil, pycHeaderBytes: [UInt8]? = nil,
+        sourceHashes: [UInt16: [UInt8]] = [:]
     ) {
         self.path = path
         self.kind = kind
@@ -30,7 +36,8 @@ public struct LayerEntry: Hashable, Sendable {
         self.hardlinkTarget = hardlinkTarget
         self.metadata = metadata
         self.contentDigest = contentDigest
-        self.pycHeader = pycHeader
+        self.pycHeaderBytes = pycHeaderBytes
+        self.sourceHashes = sourceHashes
     }
 }
 

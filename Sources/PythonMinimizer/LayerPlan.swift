@@ -6,6 +6,8 @@ public enum SavingCategory: String, Hashable, Sendable, Codable, CaseIterable, C
     case optimizedBytecode = "optimized-bytecode"
     /// Identical files stored once as hardlinks.
     case duplicates
+    /// Python sources replaced by sourceless bytecode (their compressed copies are counted in the layer sizes).
+    case sources
 
     public static func < (lhs: SavingCategory, rhs: SavingCategory) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -25,6 +27,28 @@ public enum EntryAction: Hashable, Sendable {
     case absorbed
     /// A hardlink kept, pointing at a new target because its old one was materialized elsewhere.
     case retarget(to: ImagePath)
+    /// Written under another name with its data unchanged: bytecode moved beside where its source was.
+    /// `whiteout` adds a whiteout for the entry's own path.
+    case move(to: ImagePath, whiteout: Bool)
+    /// A source replaced by its gzip-compressed copy at `into` (`__pysources__/name.zpy`), preceded by that
+    /// directory's entry when `createDirectory`; `whiteout` adds a whiteout for the entry's own path.
+    case compressSource(into: ImagePath, createDirectory: Bool, whiteout: Bool)
+
+    /// Whether the entry's own path is gone from the layer after the rewrite.
+    public var removesOwnPath: Bool {
+        switch self {
+        case .drop, .whiteout, .materialize, .absorbed, .move, .compressSource: true
+        case .hardlink, .retarget: false
+        }
+    }
+
+    /// The new path the action writes the entry's data under, if any.
+    public var newPath: ImagePath? {
+        switch self {
+        case .materialize(let path, _, _), .move(let path, _), .compressSource(let path, _, _): path
+        default: nil
+        }
+    }
 }
 
 /// A file the rewrite adds to a layer (the PEP's marker files).
@@ -59,6 +83,8 @@ public struct ImagePlan: Hashable, Sendable {
     public var layers: [LayerPlan]
     /// Environment variables to add to the config (`KEY=VALUE`), unless the config already sets the key.
     public var environment: [String]
+    /// For `sourceless`: how many modules were converted, and why the others were kept.
+    public var modules: ModuleSummary = ModuleSummary()
 
     /// Whether nothing changes at all.
     public var isUnchanged: Bool { layers.allSatisfy(\.isUnchanged) && environment.isEmpty }
@@ -95,6 +121,12 @@ public struct PlanSummary: Hashable, Sendable, Codable {
                 filesRemoved += 1
                 if whiteout { filesAdded += 1 }
                 _ = category
+            case .move(_, let whiteout):
+                if whiteout { filesAdded += 1 }
+            case .compressSource(_, let createDirectory, let whiteout):
+                filesRemoved += 1
+                filesAdded += 1 + (createDirectory ? 1 : 0) + (whiteout ? 1 : 0)
+                bytesSaved[.sources, default: 0] += entry.size
             case .absorbed, .retarget:
                 break
             }
@@ -112,4 +144,15 @@ public struct PlanSummary: Hashable, Sendable, Codable {
         filesHardlinked += other.filesHardlinked
         bytesSaved.merge(other.bytesSaved, uniquingKeysWith: +)
     }
+}
+
+/// What the `sourceless` strategy did with the image's Python sources.
+public struct ModuleSummary: Hashable, Sendable, Codable {
+    /// Modules now shipped as sourceless bytecode.
+    public var converted = 0
+    /// Sources left as they are, by reason.
+    public var kept: [String: Int] = [:]
+
+    /// Makes an empty summary.
+    public init() {}
 }

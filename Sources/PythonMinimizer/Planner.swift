@@ -14,19 +14,28 @@ public struct Planner: Sendable {
     public let strategy: Strategy
     /// Layers that would save fewer bytes of file data than this are passed through unchanged.
     public let minimumLayerSaving: Int64
+    /// What `sourceless` does besides converting modules.
+    public let sourcelessOptions: SourcelessOptions
 
     /// Makes a planner.
-    public init(strategy: Strategy, minimumLayerSaving: Int64 = 0) {
+    public init(strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions()) {
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
+        self.sourcelessOptions = sourceless
     }
 
     /// Plans an image whose layers, bottom first, hold `scans`.
-    public func plan(_ scans: [LayerScan]) -> ImagePlan {
-        var plans = scans.map { scan in
-            let plan = strategyActions(for: scan)
-            let saving = PlanSummary(plan: plan, scan: scan).bytesSaved.values.reduce(0, +)
-            return saving < minimumLayerSaving ? LayerPlan() : plan
+    public func plan(_ scans: [LayerScan], context: ImageContext = ImageContext()) -> ImagePlan {
+        var plans: [LayerPlan]
+        var modules = ModuleSummary()
+        if strategy == .sourceless {
+            (plans, modules) = sourcelessPlans(scans, context: context)
+        } else {
+            plans = scans.map { scan in
+                let plan = strategyActions(for: scan)
+                let saving = PlanSummary(plan: plan, scan: scan).bytesSaved.values.reduce(0, +)
+                return saving < minimumLayerSaving ? LayerPlan() : plan
+            }
         }
         for index in plans.indices {
             keepLaterDuplicatePaths(&plans[index], scans[index])
@@ -34,7 +43,9 @@ public struct Planner: Sendable {
         }
         keepLowerLinkTargets(&plans, scans)
         hideLowerCopies(&plans, scans)
-        return ImagePlan(layers: plans, environment: environment(scans))
+        var plan = ImagePlan(layers: plans, environment: environment(scans))
+        plan.modules = modules
+        return plan
     }
 
     // MARK: 1. Strategy
@@ -44,6 +55,7 @@ public struct Planner: Sendable {
         case .dedup: deduplicate(scan)
         case .dropOptimized: dropBytecode(scan, optimizedOnly: true)
         case .dropBytecode: dropBytecode(scan, optimizedOnly: false)
+        case .sourceless: LayerPlan()  // planned for the whole image at once: see Planner+Sourceless.swift
         }
     }
 
@@ -146,7 +158,7 @@ public struct Planner: Sendable {
                     plan.actions[index] = .absorbed
                     plan.dependentLinks[targetIndex, default: []].append(index)
                 }
-            case .materialize(let name, _, _)?:
+            case .materialize(let name, _, _)?, .move(let name, _)?:
                 plan.actions[index] = .retarget(to: name)
                 plan.dependentLinks[targetIndex, default: []].append(index)
             default:
@@ -217,6 +229,20 @@ public struct Planner: Sendable {
                 case .materialize(let name, let category, _)?:
                     let hideLower = view.isVisible(entry.path, below: layer)
                     plans[layer].actions[index] = .materialize(as: name, category: category, whiteout: hideLower)
+                    if hideLower { view.record(.remove(entry.path), in: layer) }
+                    written[entry.path] = false
+                    written[name] = true
+                case .move(let name, _)?:
+                    let hideLower = view.isVisible(entry.path, below: layer)
+                    plans[layer].actions[index] = .move(to: name, whiteout: hideLower)
+                    if hideLower { view.record(.remove(entry.path), in: layer) }
+                    written[entry.path] = false
+                    written[name] = true
+                case .compressSource(let name, let createDirectory, _)?:
+                    let hideLower = view.isVisible(entry.path, below: layer)
+                    plans[layer].actions[index] = .compressSource(
+                        into: name, createDirectory: createDirectory, whiteout: hideLower
+                    )
                     if hideLower { view.record(.remove(entry.path), in: layer) }
                     written[entry.path] = false
                     written[name] = true

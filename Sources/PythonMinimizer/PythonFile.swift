@@ -71,6 +71,36 @@ public enum PythonFile: Equatable, Sendable {
         return false
     }
 
+    /// Whether a path lies where Python imports from: an interpreter's library (`lib/python3.11/…`) or a
+    /// `site-packages`/`dist-packages` directory. Sources elsewhere may be run by path and are left alone.
+    public static func isImportable(_ path: ImagePath) -> Bool {
+        var previous: ArraySlice<UInt8>?
+        for component in path.components.dropLast() {
+            if component.elementsEqual("site-packages".utf8) || component.elementsEqual("dist-packages".utf8) {
+                return true
+            }
+            if let previous, previous.elementsEqual("lib".utf8) || previous.elementsEqual("lib64".utf8),
+                isInterpreterDirectory(component)
+            {
+                return true
+            }
+            previous = component
+        }
+        return false
+    }
+
+    /// The directory holding an interpreter's site packages, when `path` is one: `…/lib/python3.11/site-packages`,
+    /// `…/lib/python3/dist-packages`, `…/lib/python3.11/dist-packages`.
+    public static func isSitePackagesDirectory(_ path: ImagePath) -> Bool {
+        let components = path.components
+        guard components.count >= 3, let last = components.last,
+            last.elementsEqual("site-packages".utf8) || last.elementsEqual("dist-packages".utf8)
+        else { return false }
+        let lib = components[components.count - 3]
+        return (lib.elementsEqual("lib".utf8) || lib.elementsEqual("lib64".utf8))
+            && isInterpreterDirectory(components[components.count - 2])
+    }
+
     /// `python3`, `python3.11`, `python2.7`.
     private static func isInterpreterDirectory(_ name: ArraySlice<UInt8>) -> Bool {
         guard name.hasPrefix("python") else { return false }

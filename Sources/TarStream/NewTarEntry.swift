@@ -58,6 +58,20 @@ public struct NewTarEntry {
         return NewTarEntry(handle: handle)
     }
 
+    /// A copy of `entry`'s metadata (owner, mode, times, xattrs) as a regular file at `path`; its size is set when
+    /// its data is written.
+    public static func regularFile(path: TarPath, metadataFrom entry: TarEntry) throws -> NewTarEntry {
+        let handle = try EntryHandle(cloning: entry.handle.pointer)
+        setPath(handle.pointer, path)
+        archive_entry_set_filetype(handle.pointer, OCISLIM_AE_IFREG)
+        archive_entry_set_hardlink(handle.pointer, nil)
+        archive_entry_set_symlink(handle.pointer, nil)
+        return NewTarEntry(handle: handle)
+    }
+
+    /// Sets the data size the header announces.
+    func setSize(_ size: Int64) { archive_entry_set_size(handle.pointer, size) }
+
     /// The entry's name.
     public var path: TarPath {
         guard let text = archive_entry_pathname(handle.pointer) else { return TarPath(bytes: []) }

@@ -6,9 +6,24 @@ public enum TarEdit {
     case keep
     /// Leave the entry out.
     case drop
+    /// Leave the entry out and write these pieces in its place, in order.
+    case replace([TarReplacement])
+
     /// Leave the entry out; write `with` (data-less entries: hardlinks, whiteouts) in its place, then, when
     /// `dataUnder` is set, that header followed by the entry's own data (a rename).
-    case replace(with: [NewTarEntry], dataUnder: NewTarEntry? = nil)
+    public static func replace(with entries: [NewTarEntry], dataUnder header: NewTarEntry? = nil) -> TarEdit {
+        .replace(entries.map { .header($0) } + (header.map { [.entryData(under: $0)] } ?? []))
+    }
+}
+
+/// One piece written in place of an input entry. At most one piece per edit may use the entry's data.
+public enum TarReplacement {
+    /// An entry without data (directory, hardlink, whiteout, empty file).
+    case header(NewTarEntry)
+    /// This header, followed by the input entry's data unchanged (a rename).
+    case entryData(under: NewTarEntry)
+    /// The input entry's data (at most `limit` bytes, read into memory), transformed; the header gets the new size.
+    case transformedData(under: NewTarEntry, limit: Int, transform: ([UInt8]) throws -> [UInt8])
 }
 
 /// Counts of what an edit did, for reports and tests.
@@ -70,19 +85,32 @@ public final class TarEditor {
                 destination = nil
                 summary.dropped += 1
                 try streamData(keepingRaw: false, into: nil)
-            case .replace(let entries, let dataHeader):
+            case .replace(let pieces):
                 destination = nil
                 summary.dropped += 1
                 try settle(upTo: reader.consumedPosition, into: nil)
-                for replacement in entries {
-                    try writer.writeHeader(replacement)
+                var dataUsed = false
+                for piece in pieces {
+                    switch piece {
+                    case .header(let header):
+                        try writer.writeHeader(header)
+                        try writer.finishEntry()
+                    case .entryData(let header):
+                        precondition(!dataUsed, "an entry's data can be written once")
+                        dataUsed = true
+                        try writer.writeHeader(header)
+                        try streamData(keepingRaw: false, into: writer)
+                        try writer.finishEntry()
+                    case .transformedData(let header, let limit, let transform):
+                        precondition(!dataUsed, "an entry's data can be written once")
+                        dataUsed = true
+                        let data = try transform(try readWhole(entry, limit: limit))
+                        header.setSize(Int64(data.count))
+                        try writer.write(header, data: data)
+                    }
                     summary.written += 1
                 }
-                if let dataHeader {
-                    try writer.writeHeader(dataHeader)
-                    summary.written += 1
-                }
-                try streamData(keepingRaw: false, into: dataHeader == nil ? nil : writer)
+                if !dataUsed { try streamData(keepingRaw: false, into: nil) }
             }
         }
         // At the end, the header position is where the end-of-archive marker starts.
@@ -106,6 +134,23 @@ public final class TarEditor {
             // libarchive consumes a data block lazily, on the next call; what it has consumed is this entry's.
             try settle(upTo: reader.consumedPosition, into: rawDestination)
         }
+    }
+
+    /// The current entry's data in memory, refusing entries larger than `limit`.
+    private func readWhole(_ entry: TarEntry, limit: Int) throws -> [UInt8] {
+        guard entry.size <= Int64(limit) else {
+            throw TarError.archive(
+                call: "read", message: "\(entry.size) bytes is more than the \(limit) this edit reads into memory",
+                entry: entry.path.description
+            )
+        }
+        var data: [UInt8] = []
+        data.reserveCapacity(Int(entry.size))
+        while let block = try reader.nextDataBlock() {
+            data.append(contentsOf: block)
+            try settle(upTo: reader.consumedPosition, into: nil)
+        }
+        return data
     }
 
     private func settle(upTo offset: Int64, into sink: ByteSink?) throws {

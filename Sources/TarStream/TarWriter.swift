@@ -85,6 +85,14 @@ public final class TarWriter {
     public func write(_ entry: NewTarEntry, data: [UInt8] = []) throws {
         try writeHeader(entry)
         try data.withUnsafeBytes { try writeData($0) }
+        try finishEntry()
+    }
+
+    /// Completes the current entry now: libarchive otherwise writes its padding only at the next call, which would
+    /// misplace raw bytes that the editor copies in between.
+    public func finishEntry() throws {
+        guard !finished else { throw TarError.finished }
+        try call("archive_write_finish_entry") { archive_write_finish_entry(archive) }
     }
 
     /// Writes the end-of-archive marker; calling it again does nothing.

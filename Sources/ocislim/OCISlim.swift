@@ -16,7 +16,7 @@ struct OCISlimCommand: AsyncParsableCommand {
               ocislim rewrite --strategy drop-optimized in out
               skopeo copy oci:out:latest docker://registry.example/python:3.12-slim
             """,
-        subcommands: [Rewrite.self],
+        subcommands: [Rewrite.self, Audit.self],
         defaultSubcommand: nil
     )
 }

@@ -21,6 +21,32 @@ extension OCISlimCommand {
         @Option(help: ArgumentHelp("How to minimize Python trees (default: dedup).", discussion: StrategyChoice.helpText))
         var strategy: StrategyChoice = .dedup
 
+        @Option(help: ArgumentHelp("With sourceless: keep compressed sources in __pysources__, or drop them."))
+        var sources: SourcesChoice = .keep
+
+        @Flag(
+            help: ArgumentHelp(
+                "With sourceless: add a startup hook so tracebacks and inspect show source lines again.",
+                discussion: """
+                    Adds ocislim-sources.pth and _ocislim_sources.py to each site-packages directory: the sourceless \
+                    loader then reads __pysources__/NAME.zpy, and on CPython 3.12 and older uncaught exceptions are \
+                    printed through the traceback module. Without this flag nothing executable is added.
+                    """
+            )
+        )
+        var sourceHook = false
+
+        @Option(
+            name: .customLong("keep"),
+            help: ArgumentHelp(
+                "With sourceless: never convert sources matching this glob (repeatable).",
+                discussion: "Matched against the image path with a leading /; * stays within a directory, ** crosses "
+                    + "directories, e.g. --keep '/usr/lib/python3*/**/tests/**'.",
+                valueName: "glob"
+            )
+        )
+        var keepPatterns: [String] = []
+
         @Option(
             help: ArgumentHelp(
                 "Leave a layer unchanged (same digest) unless it saves at least this many bytes of file data.",
@@ -52,6 +78,9 @@ extension OCISlimCommand {
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
             if minLayerSaving < 0 { throw ValidationError("--min-layer-saving cannot be negative.") }
+            if strategy != .sourceless && (sources != .keep || sourceHook || !keepPatterns.isEmpty) {
+                throw ValidationError("--sources, --source-hook and --keep apply to --strategy sourceless only.")
+            }
             if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
                 throw ValidationError("input and output must be different directories.")
             }
@@ -60,7 +89,11 @@ extension OCISlimCommand {
         func run() async throws {
             let quiet = quiet
             let options = RewriteOptions(
-                input: input, output: output, strategy: strategy.strategy, minimumLayerSaving: minLayerSaving,
+                input: input, output: output, strategy: strategy.strategy,
+                sourceless: SourcelessOptions(
+                    keepSources: sources == .keep, sourceHook: sourceHook, keepPatterns: keepPatterns
+                ),
+                minimumLayerSaving: minLayerSaving,
                 jobs: jobs,
                 progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
             )
@@ -96,12 +129,14 @@ enum StrategyChoice: String, ExpressibleByArgument, CaseIterable {
     case dedup
     case dropOptimized = "drop-optimized"
     case dropBytecode = "drop-bytecode"
+    case sourceless
 
     var strategy: Strategy {
         switch self {
         case .dedup: .dedup
         case .dropOptimized: .dropOptimized
         case .dropBytecode: .dropBytecode
+        case .sourceless: .sourceless
         }
     }
 
@@ -113,7 +148,16 @@ enum StrategyChoice: String, ExpressibleByArgument, CaseIterable {
         drop-bytecode   PEP draft Option 1: remove all __pycache__ bytecode, add a __dont_write_bytecode__ marker \
         to each such __pycache__ and PYTHONDONTWRITEBYTECODE=1 to the config. Smallest, but every import compiles \
         from source: imports get several times slower.
+        sourceless      PEP draft Option 2: each importable module whose plain bytecode is valid for its source \
+        (magic, mtime and size, or source hash) ships as NAME.pyc where NAME.py was; the .py and its __pycache__ \
+        copies go; the source stays gzip-compressed in __pysources__/NAME.zpy (--sources drop removes it). Imports \
+        cost nothing extra; tracebacks show no source lines unless --source-hook.
         """
+}
+
+/// What `sourceless` does with the sources it replaces.
+enum SourcesChoice: String, ExpressibleByArgument, CaseIterable {
+    case keep, drop
 }
 
 /// Unbuffered writes to standard error.

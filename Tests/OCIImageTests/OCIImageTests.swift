@@ -88,6 +88,6 @@ import Testing
             let abandoned = try store.makeWriter()
             try abandoned.write(Array("partial".utf8))
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory) == [descriptor.digest.encoded])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: try #require(store.directory)) == [descriptor.digest.encoded])
     }
 }

@@ -178,17 +178,26 @@ struct LayoutFixture {
         return lines
     }
 
-    /// Bytecode compiled by the host's CPython, in the given invalidation mode.
-    static func compile(_ source: String, invalidation: String = "TIMESTAMP", optimize: Int = 0) throws -> [UInt8] {
+    /// Bytecode compiled by the host's CPython, in the given invalidation mode, for a source with this mtime,
+    /// as if the source lived at `path` (its co_filename).
+    static func compile(
+        _ source: String, invalidation: String = "TIMESTAMP", optimize: Int = 0, mtime: Int64 = 1_700_000_000,
+        path: String = "/m.py"
+    ) throws -> [UInt8] {
         let program = """
             import importlib.util, py_compile, sys, tempfile, os
             d = tempfile.mkdtemp(); src = os.path.join(d, "m.py")
-            open(src, "w").write(sys.argv[1])
-            out = py_compile.compile(src, cfile=os.path.join(d, "m.pyc"), doraise=True, optimize=int(sys.argv[3]),
-                invalidation_mode=py_compile.PycInvalidationMode[sys.argv[2]])
+            open(src, "w").write(sys.argv[1]); os.utime(src, (int(sys.argv[4]), int(sys.argv[4])))
+            out = py_compile.compile(src, cfile=os.path.join(d, "m.pyc"), dfile=sys.argv[5], doraise=True,
+                optimize=int(sys.argv[3]), invalidation_mode=py_compile.PycInvalidationMode[sys.argv[2]])
             sys.stdout.buffer.write(open(out, "rb").read())
             """
-        return try run(["python3", "-c", program, source, invalidation, "\(optimize)"])
+        return try run(["python3", "-c", program, source, invalidation, "\(optimize)", "\(mtime)", path])
+    }
+
+    /// The host CPython's cache tag, e.g. `cpython-311`.
+    static let hostCacheTag = Result {
+        String(decoding: try run(["python3", "-c", "import sys; print(sys.implementation.cache_tag, end='')"]), as: UTF8.self)
     }
 
     static func run(_ arguments: [String]) throws -> [UInt8] {

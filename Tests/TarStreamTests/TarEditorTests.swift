@@ -82,15 +82,46 @@ import Testing
     }
 
     @Test func rewritesAHeaderAndKeepsTheData() throws {
-        let input = try TarFixtures.make([("p/__pycache__/m.cpython-311.pyc", "bytecode"), ("p/n.txt", "n")])
+        // Raw entries follow the rewritten one: its padding must be in place before they are copied.
+        let input = try TarFixtures.make([
+            ("p/__pycache__/m.cpython-311.pyc", "bytecode"), ("p/n.txt", "n"), ("p/o.txt", String(repeating: "o", count: 700)),
+        ])
         let (output, summary) = try edit(input) { _, entry in
             guard entry.path.description.hasSuffix(".pyc") else { return .keep }
             return .replace(with: [], dataUnder: try .renamed(entry, to: TarPath("p/m.pyc")))
         }
         #expect(summary.written == 1)
-        let listing = try TarFixtures.pythonListing(output)
-        let renamed = try TarFixtures.pythonListing(TarFixtures.make([("p/m.pyc", "bytecode")]))
-        #expect(listing.first == renamed.first)
+        let expected = try TarFixtures.make([
+            ("p/m.pyc", "bytecode"), ("p/n.txt", "n"), ("p/o.txt", String(repeating: "o", count: 700)),
+        ])
+        #expect(try TarFixtures.pythonListing(output) == TarFixtures.pythonListing(expected))
+    }
+
+    @Test func transformsAnEntrysDataAndKeepsWhatFollows() throws {
+        let input = try TarFixtures.make([("p/m.py", "source text"), ("p/n.txt", "n")])
+        let (output, _) = try edit(input) { _, entry in
+            guard entry.path.description.hasSuffix(".py") else { return .keep }
+            return .replace([
+                .header(try .directory(path: TarPath("p/__pysources__"), mtime: 1_600_000_000)),
+                .transformedData(
+                    under: try .regularFile(path: TarPath("p/__pysources__/m.zpy"), metadataFrom: entry), limit: 1024,
+                    transform: { Array($0.reversed()) }
+                ),
+            ])
+        }
+        let expected = try TarFixtures.make([
+            ("p/__pysources__/", ""), ("p/__pysources__/m.zpy", String("source text".reversed())), ("p/n.txt", "n"),
+        ])
+        #expect(try TarFixtures.pythonListing(output) == TarFixtures.pythonListing(expected))
+    }
+
+    @Test func refusesToTransformMoreThanItsLimit() throws {
+        let input = try TarFixtures.make([("p/m.py", String(repeating: "x", count: 2000))])
+        #expect {
+            _ = try edit(input) { _, entry in
+                .replace([.transformedData(under: try .regularFile(path: TarPath("z"), metadataFrom: entry), limit: 1000, transform: { $0 })])
+            }
+        } throws: { "\($0)" == "tar entry p/m.py: 2000 bytes is more than the 1000 this edit reads into memory (read)" }
     }
 
     @Test func appendsEntriesBeforeTheEndMarker() throws {

@@ -19,7 +19,10 @@ struct ScannedLayer: Sendable {
 /// each `.pyc` and, when the strategy needs them, the digests of files in Python trees.
 struct LayerScanner {
     let layout: ImageLayout
+    /// Hash the data of files in Python trees (for `dedup`).
     let hashContents: Bool
+    /// Compute CPython source hashes of `.py` files (for `sourceless`, to validate hash-based bytecode).
+    let hashSources: Bool
 
     /// Bytes of a `.pyc` kept for its header (PEP 552: 16).
     static let pycHeaderBytes = 16
@@ -44,23 +47,27 @@ struct LayerScanner {
     private func record(_ entry: TarEntry, reader: TarReader) throws -> LayerEntry {
         let path = ImagePath(tarName: entry.path.bytes)
         let kind = LayerEntry.Kind(entry.kind)
+        let file = PythonFile(path)
         var digest: [UInt8]?
-        var pycHeader: PycHeader?
-        if kind == .regular, entry.size > 0 {
-            let isBytecode = PythonFile(path).isBytecode
-            if hashContents && PythonFile.isInPythonTree(path) {
+        var header: [UInt8]?
+        var sourceHashes: [UInt16: [UInt8]] = [:]
+        if kind == .regular {
+            let wantsDigest = hashContents && entry.size > 0 && PythonFile.isInPythonTree(path)
+            let wantsSource = hashSources && file == .source && entry.size <= Self.sourceHashLimit
+            if wantsDigest || wantsSource {
                 let hasher = try SHA256Hasher()
-                var head: [UInt8] = []
+                var data: [UInt8] = []
                 while let block = try reader.nextDataBlock() {
-                    try hasher.update(block)
-                    if isBytecode && head.count < Self.pycHeaderBytes {
-                        head.append(contentsOf: block.prefix(Self.pycHeaderBytes - head.count))
+                    if wantsDigest { try hasher.update(block) }
+                    if wantsSource || (file.isBytecode && data.count < Self.pycHeaderBytes) {
+                        data.append(contentsOf: wantsSource ? block[...] : block.prefix(Self.pycHeaderBytes - data.count))
                     }
                 }
-                digest = try hasher.finalize()
-                pycHeader = isBytecode ? PycHeader(head) : nil
-            } else if isBytecode {
-                pycHeader = PycHeader(try reader.readData(limit: Self.pycHeaderBytes))
+                digest = wantsDigest ? try hasher.finalize() : nil
+                if file.isBytecode { header = Array(data.prefix(Self.pycHeaderBytes)) }
+                if wantsSource { sourceHashes = try Self.cpythonSourceHashes(data) }
+            } else if file.isBytecode {
+                header = try reader.readData(limit: Self.pycHeaderBytes)
             }
         }
         return LayerEntry(
@@ -71,8 +78,21 @@ struct LayerScanner {
                 mtimeNanoseconds: entry.mtimeNanoseconds,
                 xattrs: entry.xattrs.map { XattrPair(name: $0.name, value: $0.value) }
             ),
-            contentDigest: digest, pycHeader: pycHeader
+            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes
         )
+    }
+
+    /// Sources larger than this are not hashed (nor converted when their bytecode is hash-based).
+    static let sourceHashLimit: Int64 = 64 << 20
+
+    /// What `importlib.util.source_hash` gives for `source` under each release that has hash-based bytecode.
+    static func cpythonSourceHashes(_ source: [UInt8]) throws -> [UInt16: [UInt8]] {
+        var hashes: [UInt16: [UInt8]] = [:]
+        for release in CPythonRelease.all {
+            guard let rounds = release.sourceHashCompressionRounds else { continue }
+            hashes[release.magic] = try SipHash.cpythonSourceHash(source, magic: release.magic, compressionRounds: rounds)
+        }
+        return hashes
     }
 }
 

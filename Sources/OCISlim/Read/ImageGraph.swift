@@ -30,17 +30,38 @@ struct ImageNode: Sendable {
     let label: String
 }
 
+/// The documents reachable from `index.json`: its bytes, its parsed form and the tree below it.
+struct ImageGraph: Sendable {
+    let bytes: [UInt8]
+    let index: ImageIndex
+    let children: [GraphNode]
+
+    /// The rewritable images, in index order.
+    var images: [ImageNode] { children.flatMap(\.images) }
+}
+
+extension GraphNode {
+    /// The rewritable images in this subtree.
+    var images: [ImageNode] {
+        switch self {
+        case .index(_, _, let children): children.flatMap(\.images)
+        case .image(let image): [image]
+        case .opaque: []
+        }
+    }
+}
+
 /// Reads the graph of documents from a layout.
 struct GraphReader {
     let layout: ImageLayout
     let warn: @Sendable (String) -> Void
 
     /// Reads `index.json` and everything below it; returns the root's bytes and children.
-    func read() throws -> (bytes: [UInt8], index: ImageIndex, children: [GraphNode]) {
+    func read() throws -> ImageGraph {
         let bytes = try layout.indexBytes()
         let index = try ImageIndex.decode(bytes, what: "\(layout.path)/index.json")
         let children = try index.manifests.map { try node(for: $0, label: Self.label($0, parent: nil)) }
-        return (bytes, index, children)
+        return ImageGraph(bytes: bytes, index: index, children: children)
     }
 
     private func node(for descriptor: Descriptor, label: String) throws -> GraphNode {

@@ -19,6 +19,13 @@ extension RewriteReport {
                 ])
             }
             lines.append(contentsOf: Self.align(rows))
+            if image.modules.converted > 0 || !image.modules.kept.isEmpty {
+                let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                lines.append(
+                    "modules: \(image.modules.converted) converted to sourceless bytecode; sources kept: "
+                        + (kept.isEmpty ? "none" : kept.joined(separator: ", "))
+                )
+            }
             if !image.environmentAdded.isEmpty {
                 lines.append("config Env += \(image.environmentAdded.joined(separator: " "))")
             }

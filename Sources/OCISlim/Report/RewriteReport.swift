@@ -31,6 +31,8 @@ public struct ImageReport: Codable, Sendable {
     public var config: BlobRewrite
     /// Environment variables added to the config.
     public var environmentAdded: [String]
+    /// For `sourceless`: modules converted, and sources kept by reason.
+    public var modules: ModuleSummary
     /// One entry per layer, bottom first.
     public var layers: [LayerReport]
 }

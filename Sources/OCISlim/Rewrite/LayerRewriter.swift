@@ -65,12 +65,34 @@ struct LayerRewriter {
             return .replace(with: [try whiteout(hiding: entry)])
         case .hardlink(let target)?, .retarget(let target)?:
             return .replace(with: [try .hardlink(path: entry.path, to: TarPath(bytes: target.bytes), metadata: entry)])
-        case .materialize(let name, _, let hideLower)?:
+        case .materialize(let name, _, let hideLower)?, .move(let name, let hideLower)?:
             return .replace(
                 with: hideLower ? [try whiteout(hiding: entry)] : [],
                 dataUnder: try .renamed(entry, to: TarPath(bytes: name.bytes))
             )
+        case .compressSource(let name, let createDirectory, let hideLower)?:
+            var pieces: [TarReplacement] = hideLower ? [.header(try whiteout(hiding: entry))] : []
+            if createDirectory {
+                pieces.append(.header(try .directory(
+                    path: TarPath(bytes: name.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
+                    mtime: entry.mtime
+                )))
+            }
+            pieces.append(.transformedData(
+                under: try .regularFile(path: TarPath(bytes: name.bytes), metadataFrom: entry),
+                limit: Int(LayerScanner.sourceHashLimit), transform: compressedSource
+            ))
+            return .replace(pieces)
         }
+    }
+
+    /// A `.zpy`: one gzip member (no name, mtime 0) of the exact source bytes, at the strongest level.
+    static func compressedSource(_ source: [UInt8]) throws -> [UInt8] {
+        let sink = MemorySink()
+        let compressor = try GzipCompressor(level: 9, downstream: sink)
+        try compressor.write(source)
+        try compressor.finish()
+        return sink.bytes
     }
 
     /// An OCI whiteout (`.wh.NAME`, empty) for the entry's path, stamped with the entry's time.

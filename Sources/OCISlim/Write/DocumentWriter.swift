@@ -109,7 +109,7 @@ struct DocumentWriter {
                     old: image.manifest.config.digest, new: configDescriptor.digest,
                     mediaType: image.manifest.config.mediaType
                 ),
-                environmentAdded: environment, layers: layerReports
+                environmentAdded: environment, modules: plan.modules, layers: layerReports
             )
         )
         return manifestDescriptor

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The human audit: a size-impact summary per strategy, then the per-layer detail.
+extension AuditReport {
+    /// Renders the report as aligned text.
+    public func renderTable() -> String {
+        var lines = ["Size impact of each strategy on \(input) (what `ocislim rewrite` would write)", ""]
+        var rows = [["strategy", "uncompressed", "compressed", "removed", "added", "hardlinked", "converted", "kept"]]
+        for entry in strategies {
+            let totals = entry.report.totals
+            let modules = entry.report.images.map(\.modules)
+            rows.append([
+                entry.name, Self.saving(totals.uncompressedSize), Self.saving(totals.compressedSize),
+                "\(totals.filesRemoved)", "\(totals.filesAdded)", "\(totals.filesHardlinked)",
+                "\(modules.map(\.converted).reduce(0, +))",
+                "\(modules.flatMap(\.kept.values).reduce(0, +))",
+            ])
+        }
+        lines += RewriteReport.align(rows)
+        for entry in strategies {
+            lines.append("")
+            lines.append("\(entry.name):")
+            var layerRows = [["image", "layer", "compressed", "uncompressed", "removed", "added", "linked"]]
+            for image in entry.report.images {
+                for layer in image.layers {
+                    layerRows.append([
+                        image.name, "\(layer.index)", RewriteReport.sizes(layer.compressedSize),
+                        RewriteReport.sizes(layer.uncompressedSize), "\(layer.filesRemoved)", "\(layer.filesAdded)",
+                        "\(layer.filesHardlinked)",
+                    ])
+                }
+                if !image.modules.kept.isEmpty {
+                    let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                    layerRows.append([image.name, "kept", kept.joined(separator: ", "), "", "", "", ""])
+                }
+            }
+            lines += RewriteReport.align(layerRows).map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// "saved 11.6 MiB (4.2%)" for a size change.
+    static func saving(_ change: SizeChange) -> String {
+        let saved = change.old - change.new
+        let percent = change.old > 0 ? Double(saved) * 100 / Double(change.old) : 0
+        return "\(ByteCount(saved)) (\(String(format: "%.1f", percent))%)"
+    }
+}

@@ -1,0 +1,51 @@
+// Magic numbers: Lib/importlib/_bootstrap_external.py of each release. For 3.6–3.13, real interpreters reported their
+// importlib.util.MAGIC_NUMBER, cache tag and source_hash through scripts/make-pyc-fixtures.sh; the tests compare
+// that output with this table.
+
+/// A CPython minor release and the facts about its bytecode files.
+public struct CPythonRelease: Sendable, Hashable {
+    /// The minor version, e.g. "3.11".
+    public let minorVersion: String
+    /// The cache tag in `__pycache__` file names, e.g. "cpython-311".
+    public let cacheTag: String
+    /// The release's magic number: the first two header bytes, little endian.
+    public let magic: UInt16
+    /// The header length in bytes: 12 before PEP 552 (3.6), 16 from 3.7.
+    public let headerSize: Int
+    /// SipHash compression rounds of the source hash in hash-based pycs (finalization rounds are two more);
+    /// nil when the release has no hash-based pycs.
+    public let sourceHashCompressionRounds: Int?
+
+    /// Whether the release reads hash-based pycs (PEP 552, from 3.7).
+    public var supportsHashBasedPyc: Bool { sourceHashCompressionRounds != nil }
+
+    /// Every release from 3.6 to 3.14, oldest first.
+    public static let all: [CPythonRelease] = [
+        CPythonRelease(minorVersion: "3.6", magic: 3379, headerSize: 12, sourceHashCompressionRounds: nil),
+        // SipHash-2-4 until 3.10.
+        CPythonRelease(minorVersion: "3.7", magic: 3394, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.8", magic: 3413, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.9", magic: 3425, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.10", magic: 3439, headerSize: 16, sourceHashCompressionRounds: 2),
+        // 3.11 moved _Py_KeyedHash to SipHash-1-3 along with str hashing.
+        CPythonRelease(minorVersion: "3.11", magic: 3495, headerSize: 16, sourceHashCompressionRounds: 1),
+        CPythonRelease(minorVersion: "3.12", magic: 3531, headerSize: 16, sourceHashCompressionRounds: 1),
+        CPythonRelease(minorVersion: "3.13", magic: 3571, headerSize: 16, sourceHashCompressionRounds: 1),
+        // Taken from 3.14.0rc3's source; not verified against an interpreter here.
+        CPythonRelease(minorVersion: "3.14", magic: 3627, headerSize: 16, sourceHashCompressionRounds: 1),
+    ]
+
+    /// The release whose cache tag this is ("cpython-311"); nil for other implementations and unknown releases.
+    public static func forCacheTag(_ tag: String) -> CPythonRelease? { all.first { $0.cacheTag == tag } }
+
+    /// The release whose final magic number this is; nil for pre-release magic numbers and unknown releases.
+    public static func forMagic(_ magic: UInt16) -> CPythonRelease? { all.first { $0.magic == magic } }
+
+    private init(minorVersion: String, magic: UInt16, headerSize: Int, sourceHashCompressionRounds: Int?) {
+        self.minorVersion = minorVersion
+        self.cacheTag = "cpython-" + minorVersion.filter { $0 != "." }
+        self.magic = magic
+        self.headerSize = headerSize
+        self.sourceHashCompressionRounds = sourceHashCompressionRounds
+    }
+}

@@ -1,0 +1,146 @@
+import ByteIO
+import Codecs
+import Foundation
+import OCIImage
+import OCISlim
+import PythonMinimizer
+import Testing
+
+/// `sourceless` and `audit` on layouts built in code, with bytecode compiled by the host CPython.
+@Suite struct SourcelessTests {
+    static let source = "def double(x):\n    return 2 * x\n"
+    static let library = "usr/lib/python3.11/"
+
+    static func image() throws -> [FixtureLayer] {
+        let tag = try LayoutFixture.hostCacheTag.get()
+        let plain = try LayoutFixture.compile(source, path: "/" + library + "m.py")
+        let optimized = try LayoutFixture.compile(source, optimize: 1, path: "/" + library + "m.py")
+        let stale = try LayoutFixture.compile(source + "# edited\n", mtime: 1_600_000_000)
+        return [
+            FixtureLayer(entries: [
+                .directory(library),
+                .text(library + "m.py", source),
+                .file(library + "__pycache__/m.\(tag).pyc", plain),
+                .file(library + "__pycache__/m.\(tag).opt-1.pyc", optimized),
+                .text(library + "stale.py", source),
+                .file(library + "__pycache__/stale.\(tag).pyc", stale),
+                .text("app/main.py", "import m\n"),
+            ]),
+        ]
+    }
+
+    private func rewrite(_ input: String, _ output: String, _ options: SourcelessOptions) async throws -> RewriteReport {
+        try await ImageRewriter(
+            options: RewriteOptions(input: input, output: output, strategy: .sourceless, sourceless: options)
+        ).run()
+    }
+
+    @Test func convertsValidBytecodeAndKeepsTheSourceCompressed() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try fixture.writeLayout("in", images: [try Self.image()])
+        let output = fixture.path("out")
+        let report = try await rewrite(input, output, SourcelessOptions())
+        let image = try #require(report.images.first)
+        #expect(image.modules.converted == 1)
+        #expect(image.modules.kept.keys.contains { $0.contains("stale") })
+        #expect(image.modules.kept["not importable (outside Python trees)"] == 1)
+        let listing = try LayoutFixture.listLayer(output, digest: image.layers[0].blob.new, compression: .gzip)
+        let tag = try LayoutFixture.hostCacheTag.get()
+        #expect(!listing.contains { $0.hasPrefix(Self.library + "m.py ") })
+        #expect(!listing.contains { $0.contains("__pycache__/m.") })
+        #expect(listing.contains { $0.hasPrefix(Self.library + "__pysources__/ directory") })
+        #expect(listing.contains { $0.hasPrefix(Self.library + "stale.py regular") })
+        #expect(listing.contains { $0.hasPrefix(Self.library + "__pycache__/stale.\(tag).pyc regular") })
+
+        // The shipped bytecode is the compiled module, and it runs; the .zpy holds the exact source.
+        let files = try layerFiles(output, image.layers[0].blob.new)
+        let pyc = try #require(files[Self.library + "m.pyc"])
+        #expect(pyc == (try LayoutFixture.compile(Self.source, path: "/" + Self.library + "m.py")))
+        let zpy = try #require(files[Self.library + "__pysources__/m.zpy"])
+        #expect(try gunzip(zpy) == Array(Self.source.utf8))
+        let directory = fixture.path("run")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data(pyc).write(to: URL(fileURLWithPath: directory + "/m.pyc"))
+        let result = try LayoutFixture.run(["python3", "-c", "import sys; sys.path.insert(0, '\(directory)'); import m; print(m.double(21))"])
+        #expect(String(decoding: result, as: UTF8.self) == "42\n")
+    }
+
+    @Test func dropsSourcesWhenAsked() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try fixture.writeLayout("in", images: [try Self.image()])
+        let report = try await rewrite(input, fixture.path("out"), SourcelessOptions(keepSources: false))
+        let image = try #require(report.images.first)
+        let listing = try LayoutFixture.listLayer(fixture.path("out"), digest: image.layers[0].blob.new, compression: .gzip)
+        #expect(!listing.contains { $0.contains("__pysources__") })
+        #expect(listing.contains { $0.hasPrefix(Self.library + "m.pyc regular") })
+    }
+
+    @Test func auditAgreesWithRewriteForEveryStrategy() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try fixture.writeLayout("in", images: [try Self.image(), try RewriteTests.pythonImage()])
+        let before = try LayoutFixture.files(under: fixture.root)
+        let audit = try await ImageAuditor(input: input).run()
+        #expect(try LayoutFixture.files(under: fixture.root) == before, "audit writes nothing")
+        #expect(audit.strategies.map(\.name) == ["dedup", "drop-optimized", "drop-bytecode", "sourceless", "sourceless --sources drop"])
+        for (index, variant) in ImageAuditor.allVariants.enumerated() {
+            let output = fixture.path("out-\(index)")
+            let rewritten = try await ImageRewriter(
+                options: RewriteOptions(input: input, output: output, strategy: variant.strategy, sourceless: variant.sourceless)
+            ).run()
+            let audited = audit.strategies[index].report
+            #expect(audited.totals.compressedSize.new == rewritten.totals.compressedSize.new, "\(variant.name)")
+            #expect(audited.totals.uncompressedSize.new == rewritten.totals.uncompressedSize.new, "\(variant.name)")
+            #expect(audited.images.map(\.manifest.new) == rewritten.images.map(\.manifest.new), "\(variant.name)")
+            #expect(audited.rewrittenBlobs == rewritten.rewrittenBlobs, "\(variant.name)")
+        }
+    }
+
+    /// Every regular file of an output layer, path → bytes.
+    private func layerFiles(_ layout: String, _ digest: Digest) throws -> [String: [UInt8]] {
+        let tar = try gunzip(Array(try Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(digest.encoded)"))))
+        let program = """
+            import io, sys, tarfile, json
+            t = tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()))
+            print(json.dumps({m.name: t.extractfile(m).read().hex() for m in t.getmembers() if m.isreg()}))
+            """
+        let json = try TarFixturesRunner.run(["python3", "-c", program], input: tar)
+        let decoded = try JSONDecoder().decode([String: String].self, from: Data(json))
+        return decoded.mapValues { hex in
+            stride(from: 0, to: hex.count, by: 2).map {
+                let start = hex.index(hex.startIndex, offsetBy: $0)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16) ?? 0
+            }
+        }
+    }
+
+    private func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let source = try GzipDecompressor(upstream: MemorySource(bytes))
+        return try source.readAll(limit: 1 << 30)
+    }
+}
+
+/// Runs a command with bytes on its standard input.
+enum TarFixturesRunner {
+    static func run(_ arguments: [String], input: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(Data(input))
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureFailure("\(arguments[0]) failed") }
+        return Array(output)
+    }
+}
