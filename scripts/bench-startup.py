@@ -15,7 +15,13 @@ import time
 
 MODULES = "json, email.parser, yaml, requests, decimal, sqlite3, argparse, subprocess, http.client, xml.dom.minidom, " \
           "logging, asyncio"
-STRATEGIES = ["dedup", "drop-optimized", "drop-bytecode"]
+STRATEGIES = {
+    "dedup": ["--strategy", "dedup"],
+    "drop-optimized": ["--strategy", "drop-optimized"],
+    "drop-bytecode": ["--strategy", "drop-bytecode"],
+    "sourceless": ["--strategy", "sourceless"],
+    "sourceless+hook": ["--strategy", "sourceless", "--source-hook"],
+}
 
 
 def image_env(layout: str) -> list[str]:
@@ -49,13 +55,12 @@ def main() -> None:
     ocislim = os.environ.get("OCISLIM", ".build/release/ocislim")
     os.makedirs(work, exist_ok=True)
     layouts = {"original": image}
-    for strategy in STRATEGIES:
-        out = os.path.join(work, strategy)
+    for name, arguments in STRATEGIES.items():
+        out = os.path.join(work, name)
         if not os.path.exists(os.path.join(out, "index.json")):
             shutil.rmtree(out, ignore_errors=True)
-            subprocess.run([ocislim, "rewrite", "-q", "--strategy", strategy, image, out], check=True,
-                           stdout=subprocess.DEVNULL)
-        layouts[strategy] = out
+            subprocess.run([ocislim, "rewrite", "-q", *arguments, image, out], check=True, stdout=subprocess.DEVNULL)
+        layouts[name] = out
     commands = {}
     for name, layout in layouts.items():
         bundle = os.path.join(work, "bundle-" + name)

@@ -14,11 +14,17 @@ public struct ImageRewriter: Sendable {
         let layout = try ImageLayout(path: options.input)
         let output = try OutputLayout(path: options.output)
         do {
-            let pipeline = try RewritePipeline(layout: layout, options: options)
+            let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
+            let pipeline = try RewritePipeline(layout: layout, options: options, compiler: compiler)
             let scans = try await pipeline.scanLayers(
                 hashContents: options.strategy.needsContentDigests, hashSources: options.strategy.needsSourceHashes
             )
-            let variant = StrategyVariant(strategy: options.strategy, sourceless: options.sourceless)
+            var sourceless = options.sourceless
+            if let compiler {
+                try pipeline.checkVersion(of: compiler, against: scans)
+                sourceless.compileVersion = compiler.version
+            }
+            let variant = StrategyVariant(strategy: options.strategy, sourceless: sourceless)
             let report = try await pipeline.rewrite(scans: scans, variant: variant, store: output.blobs) {
                 indexBytes in
                 try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
@@ -39,11 +45,13 @@ struct RewritePipeline: Sendable {
     let options: RewriteOptions
     let graph: ImageGraph
     let warnings = WarningLog()
+    let compiler: BytecodeCompiler?
 
     /// Reads the layout's documents (verified).
-    init(layout: ImageLayout, options: RewriteOptions) throws {
+    init(layout: ImageLayout, options: RewriteOptions, compiler: BytecodeCompiler? = nil) throws {
         self.layout = layout
         self.options = options
+        self.compiler = compiler
         let warnings = warnings
         graph = try GraphReader(layout: layout, warn: { warnings.add($0) }).read()
     }
@@ -54,7 +62,9 @@ struct RewritePipeline: Sendable {
         var descriptors: [Digest: Descriptor] = [:]
         for image in graph.images { for layer in image.manifest.layers { descriptors[layer.digest] = layer } }
         let toScan = descriptors.values.sorted { $0.digest < $1.digest }
-        let scanner = LayerScanner(layout: layout, hashContents: hashContents, hashSources: hashSources)
+        let scanner = LayerScanner(
+            layout: layout, hashContents: hashContents, hashSources: hashSources, compiler: compiler
+        )
         let progress = options.progress
         let scanned = try await concurrentMap(toScan, jobs: options.jobs) { descriptor in
             progress("scan \(descriptor.digest.short) (\(ByteCount(descriptor.size)))")
@@ -68,6 +78,16 @@ struct RewritePipeline: Sendable {
             for warning in layer.warnings { warnings.add("layer \(descriptor.digest.short): \(warning)") }
         }
         return Dictionary(uniqueKeysWithValues: zip(toScan.map(\.digest), scanned))
+    }
+
+    /// Refuses a `--compile-with` interpreter whose minor version no `lib/pythonX.Y` of the image has.
+    func checkVersion(of compiler: BytecodeCompiler, against scans: [Digest: ScannedLayer]) throws {
+        let versions = Set(scans.values.flatMap { $0.scan.entries.compactMap { PythonFile.interpreterVersion($0.path) } })
+        guard versions.contains(compiler.version) else {
+            throw CompileError.versionMismatch(
+                compiler: compiler.executable, version: compiler.version, image: versions.sorted()
+            )
+        }
     }
 
     // MARK: Plan each image over the merged view of its layers
@@ -113,7 +133,7 @@ struct RewritePipeline: Sendable {
                 if seen.insert(job).inserted { jobs.append(job) }
             }
         }
-        let rewriter = LayerRewriter(layout: layout, store: store)
+        let rewriter = LayerRewriter(layout: layout, store: store, compiler: compiler)
         let progress = options.progress
         let layout = layout
         let results = try await concurrentMap(jobs, jobs: options.jobs) { job -> RewrittenLayer in

@@ -8,6 +8,8 @@ public enum RewriteError: Error, CustomStringConvertible {
     case diffIDMismatch(layer: Digest, config: Digest, expected: Digest, actual: Digest)
     /// The media type names one compression, the bytes are another.
     case compressionMismatch(layer: Digest, mediaType: String, actual: String)
+    /// A source that compiled during the scan failed to compile in the rewrite.
+    case compileFailed(path: String, message: String)
     /// The layer changed between the scan and the rewrite (the input was modified while we read it).
     case inputChanged(layer: Digest, detail: String)
 
@@ -21,6 +23,7 @@ public enum RewriteError: Error, CustomStringConvertible {
         case .compressionMismatch(let layer, let mediaType, let actual):
             "layer \(layer): media type \(mediaType) does not match its content, which is \(actual)"
         case .inputChanged(let layer, let detail): "layer \(layer) changed while being read: \(detail)"
+        case .compileFailed(let path, let message): "compiling \(path): \(message)"
         }
     }
 }

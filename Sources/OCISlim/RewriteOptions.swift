@@ -10,6 +10,8 @@ public struct RewriteOptions: Sendable {
     public var strategy: Strategy
     /// What `sourceless` does besides converting modules.
     public var sourceless: SourcelessOptions
+    /// `--compile-with`: a host CPython that compiles sources the image ships without bytecode (`sourceless`).
+    public var compileWith: String?
     /// Layers whose file data would shrink by fewer bytes are passed through unchanged (same digest).
     public var minimumLayerSaving: Int64
     /// How many layers are scanned or rewritten at once.
@@ -20,7 +22,7 @@ public struct RewriteOptions: Sendable {
     /// Makes options; `jobs` defaults to the number of cores.
     public init(
         input: String, output: String, strategy: Strategy, sourceless: SourcelessOptions = SourcelessOptions(),
-        minimumLayerSaving: Int64 = 0, jobs: Int? = nil,
+        compileWith: String? = nil, minimumLayerSaving: Int64 = 0, jobs: Int? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.input = input
@@ -28,6 +30,7 @@ public struct RewriteOptions: Sendable {
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
         self.sourceless = sourceless
+        self.compileWith = compileWith
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.progress = progress
     }

@@ -20,6 +20,8 @@ public struct LayerEntry: Hashable, Sendable {
     public let pycHeaderBytes: [UInt8]?
     /// For Python sources, when the scanner computed them: CPython's source hash keyed by each release's magic.
     public let sourceHashes: [UInt16: [UInt8]]
+    /// For Python sources checked with `--compile-with`: whether the host compiler accepts them.
+    public let compiles: Bool
 
     /// The parsed bytecode header, for `.pyc` files.
     public var pycHeader: PycHeader? { pycHeaderBytes.flatMap(PycHeader.init) }
@@ -28,7 +30,7 @@ public struct LayerEntry: Hashable, Sendable {
     public init(
         path: ImagePath, kind: Kind, size: Int64, hardlinkTarget: ImagePath? = nil,
         metadata: EntryMetadata = EntryMetadata(), contentDigest: [UInt8]? = nil, pycHeaderBytes: [UInt8]? = nil,
-        sourceHashes: [UInt16: [UInt8]] = [:]
+        sourceHashes: [UInt16: [UInt8]] = [:], compiles: Bool = false
     ) {
         self.path = path
         self.kind = kind
@@ -38,6 +40,7 @@ public struct LayerEntry: Hashable, Sendable {
         self.contentDigest = contentDigest
         self.pycHeaderBytes = pycHeaderBytes
         self.sourceHashes = sourceHashes
+        self.compiles = compiles
     }
 }
 

@@ -34,10 +34,14 @@ public enum EntryAction: Hashable, Sendable {
     /// directory's entry when `createDirectory`; `whiteout` adds a whiteout for the entry's own path.
     case compressSource(into: ImagePath, createDirectory: Bool, whiteout: Bool)
 
+    /// A source without bytecode, compiled by the host CPython into sourceless bytecode at `into`, and kept
+    /// compressed at `sources` (with that directory's entry first when `createDirectory`) unless nil.
+    case compileSource(into: ImagePath, sources: ImagePath?, createDirectory: Bool, whiteout: Bool)
+
     /// Whether the entry's own path is gone from the layer after the rewrite.
     public var removesOwnPath: Bool {
         switch self {
-        case .drop, .whiteout, .materialize, .absorbed, .move, .compressSource: true
+        case .drop, .whiteout, .materialize, .absorbed, .move, .compressSource, .compileSource: true
         case .hardlink, .retarget: false
         }
     }
@@ -127,6 +131,10 @@ public struct PlanSummary: Hashable, Sendable, Codable {
                 filesRemoved += 1
                 filesAdded += 1 + (createDirectory ? 1 : 0) + (whiteout ? 1 : 0)
                 bytesSaved[.sources, default: 0] += entry.size
+            case .compileSource(_, let sources, let createDirectory, let whiteout):
+                filesRemoved += 1
+                filesAdded += 1 + (sources == nil ? 0 : 1) + (createDirectory ? 1 : 0) + (whiteout ? 1 : 0)
+                bytesSaved[.sources, default: 0] += entry.size
             case .absorbed, .retarget:
                 break
             }
@@ -148,8 +156,10 @@ public struct PlanSummary: Hashable, Sendable, Codable {
 
 /// What the `sourceless` strategy did with the image's Python sources.
 public struct ModuleSummary: Hashable, Sendable, Codable {
-    /// Modules now shipped as sourceless bytecode.
+    /// Modules now shipped as sourceless bytecode (including those compiled).
     public var converted = 0
+    /// Of those, modules compiled by `--compile-with` because the image had no bytecode for them.
+    public var compiled = 0
     /// Sources left as they are, by reason.
     public var kept: [String: Int] = [:]
 

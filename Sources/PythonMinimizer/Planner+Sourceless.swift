@@ -6,6 +6,8 @@ extension Planner {
     /// One module's conversion: every action it needs, in whichever layers.
     struct Conversion {
         var actions: [(layer: Int, index: Int, action: EntryAction)] = []
+        /// Whether the bytecode is compiled by `--compile-with` rather than found in the image.
+        var compiles = false
     }
 
     /// Plans the conversions and, when asked, the source hook; returns the plans and what happened to each source.
@@ -22,6 +24,7 @@ extension Planner {
             }
         }
         var accepted = dropConversionsInSmallLayers(conversions, scans)
+        summary.compiled = accepted.filter(\.compiles).count
         if accepted.count < conversions.count { summary.kept["layer saves too little"] = conversions.count - accepted.count }
         summary.converted = accepted.count
         accepted.sort { ($0.actions.first?.layer ?? 0, $0.actions.first?.index ?? 0) < ($1.actions.first?.layer ?? 0, $1.actions.first?.index ?? 0) }
@@ -64,10 +67,30 @@ extension Planner {
         let module = path.name.dropLast(3).text
         let cached = top.cachedBytecode(directory: directory, module: module)
         let plain = cached.filter { $0.optimization == 0 }
-        guard let bytecode = plain.first else { return .failure(KeepReason("no bytecode")) }
-        guard Set(cached.map(\.tag)).count == 1 else { return .failure(KeepReason("bytecode for several interpreters")) }
         let stem = path.name.dropLast(3)
         let beside = directory.appending(bytes: stem + Array(".pyc".utf8))
+        let compressed = directory.appending(SourceHook.sourcesDirectoryName).appending(bytes: stem + Array(".zpy".utf8))
+        guard let bytecode = plain.first else {
+            guard let version = sourcelessOptions.compileVersion, PythonFile.interpreterVersion(path) == version else {
+                return .failure(KeepReason("no bytecode"))
+            }
+            guard entry.compiles else { return .failure(KeepReason("no bytecode, and it does not compile")) }
+            guard !top.isVisible(beside) else { return .failure(KeepReason("a sourceless .pyc is already there")) }
+            // Compiled at rewrite time: stale cached bytecode of another interpreter goes with the source.
+            var conversion = Conversion(compiles: true)
+            for copy in top.occurrences(ofCachedModule: module, in: directory) {
+                conversion.actions.append((copy.layer, copy.index, .drop(.bytecode)))
+            }
+            for copy in top.occurrences(of: path) {
+                conversion.actions.append((copy.layer, copy.index, .drop(.sources)))
+            }
+            conversion.set(source.layer, source.index, .compileSource(
+                into: beside, sources: sourcelessOptions.keepSources ? compressed : nil, createDirectory: false,
+                whiteout: false
+            ))
+            return .success(conversion)
+        }
+        guard Set(cached.map(\.tag)).count == 1 else { return .failure(KeepReason("bytecode for several interpreters")) }
         guard !top.isVisible(beside) else { return .failure(KeepReason("a sourceless .pyc is already there")) }
 
         // The bytecode's data: its own entry, or, for a hardlink, the earlier entry it links to in its layer.
@@ -109,8 +132,6 @@ extension Planner {
             conversion.actions.append((copy.layer, copy.index, .drop(.sources)))
         }
         if sourcelessOptions.keepSources {
-            let compressed = directory.appending(SourceHook.sourcesDirectoryName)
-                .appending(bytes: stem + Array(".zpy".utf8))
             conversion.set(source.layer, source.index, .compressSource(into: compressed, createDirectory: false, whiteout: false))
         }
         return .success(conversion)
@@ -128,6 +149,7 @@ extension Planner {
                     touched.insert(layer)
                     if case .drop = action { saving[layer] += scans[layer].entries[index].size }
                     if case .compressSource = action { saving[layer] += scans[layer].entries[index].size }
+                    if case .compileSource = action { saving[layer] += scans[layer].entries[index].size }
                 }
             }
             let small = touched.filter { saving[$0] < minimumLayerSaving }
@@ -142,9 +164,18 @@ extension Planner {
         for layer in plans.indices {
             var created: Set<ImagePath> = []
             for index in plans[layer].actions.keys.sorted() {
-                guard case .compressSource(let path, _, let whiteout) = plans[layer].actions[index] else { continue }
-                let isFirst = created.insert(path.parent).inserted
-                plans[layer].actions[index] = .compressSource(into: path, createDirectory: isFirst, whiteout: whiteout)
+                switch plans[layer].actions[index] {
+                case .compressSource(let path, _, let whiteout)?:
+                    let isFirst = created.insert(path.parent).inserted
+                    plans[layer].actions[index] = .compressSource(into: path, createDirectory: isFirst, whiteout: whiteout)
+                case .compileSource(let pyc, let sources?, _, let whiteout)?:
+                    let isFirst = created.insert(sources.parent).inserted
+                    plans[layer].actions[index] = .compileSource(
+                        into: pyc, sources: sources, createDirectory: isFirst, whiteout: whiteout
+                    )
+                default:
+                    break
+                }
             }
         }
     }

@@ -246,6 +246,15 @@ public struct Planner: Sendable {
                     if hideLower { view.record(.remove(entry.path), in: layer) }
                     written[entry.path] = false
                     written[name] = true
+                case .compileSource(let pyc, let sources, let createDirectory, _)?:
+                    let hideLower = view.isVisible(entry.path, below: layer)
+                    plans[layer].actions[index] = .compileSource(
+                        into: pyc, sources: sources, createDirectory: createDirectory, whiteout: hideLower
+                    )
+                    if hideLower { view.record(.remove(entry.path), in: layer) }
+                    written[entry.path] = false
+                    written[pyc] = true
+                    if let sources { written[sources] = true }
                 case .whiteout?, .absorbed?:
                     break
                 case .hardlink?, .retarget?, nil:

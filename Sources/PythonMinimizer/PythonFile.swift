@@ -101,6 +101,21 @@ public enum PythonFile: Equatable, Sendable {
             && isInterpreterDirectory(components[components.count - 2])
     }
 
+    /// The interpreter version a path belongs to, from its `lib/pythonX.Y` directory: "3.11"; nil for
+    /// version-less trees (`lib/python3/dist-packages`) and paths outside interpreters' libraries.
+    public static func interpreterVersion(_ path: ImagePath) -> String? {
+        var previous: ArraySlice<UInt8>?
+        for component in path.components.dropLast() {
+            if let previous, previous.elementsEqual("lib".utf8) || previous.elementsEqual("lib64".utf8),
+                isInterpreterDirectory(component), component.contains(0x2e)
+            {
+                return String(component.dropFirst(6).text)
+            }
+            previous = component
+        }
+        return nil
+    }
+
     /// `python3`, `python3.11`, `python2.7`.
     private static func isInterpreterDirectory(_ name: ArraySlice<UInt8>) -> Bool {
         guard name.hasPrefix("python") else { return false }

@@ -16,7 +16,8 @@ public enum TarEdit {
     }
 }
 
-/// One piece written in place of an input entry. At most one piece per edit may use the entry's data.
+/// One piece written in place of an input entry. The entry's data can be streamed once (`entryData`) or read into
+/// memory once and transformed any number of times (`transformedData`), not both.
 public enum TarReplacement {
     /// An entry without data (directory, hardlink, whiteout, empty file).
     case header(NewTarEntry)
@@ -90,6 +91,7 @@ public final class TarEditor {
                 summary.dropped += 1
                 try settle(upTo: reader.consumedPosition, into: nil)
                 var dataUsed = false
+                var wholeData: [UInt8]?
                 for piece in pieces {
                     switch piece {
                     case .header(let header):
@@ -102,9 +104,10 @@ public final class TarEditor {
                         try streamData(keepingRaw: false, into: writer)
                         try writer.finishEntry()
                     case .transformedData(let header, let limit, let transform):
-                        precondition(!dataUsed, "an entry's data can be written once")
+                        precondition(!dataUsed || wholeData != nil, "an entry's data was streamed already")
                         dataUsed = true
-                        let data = try transform(try readWhole(entry, limit: limit))
+                        if wholeData == nil { wholeData = try readWhole(entry, limit: limit) }
+                        let data = try transform(wholeData ?? [])
                         header.setSize(Int64(data.count))
                         try writer.write(header, data: data)
                     }

@@ -37,6 +37,16 @@ extension OCISlimCommand {
         var sourceHook = false
 
         @Option(
+            help: ArgumentHelp(
+                "With sourceless: compile sources that ship without bytecode with this host CPython.",
+                discussion: "It must be the image's minor version (3.11 for /usr/lib/python3.11); one long-lived "
+                    + "worker process compiles every such source that compiles; the others are kept.",
+                valueName: "python"
+            )
+        )
+        var compileWith: String?
+
+        @Option(
             name: .customLong("keep"),
             help: ArgumentHelp(
                 "With sourceless: never convert sources matching this glob (repeatable).",
@@ -78,8 +88,10 @@ extension OCISlimCommand {
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
             if minLayerSaving < 0 { throw ValidationError("--min-layer-saving cannot be negative.") }
-            if strategy != .sourceless && (sources != .keep || sourceHook || !keepPatterns.isEmpty) {
-                throw ValidationError("--sources, --source-hook and --keep apply to --strategy sourceless only.")
+            if strategy != .sourceless && (sources != .keep || sourceHook || !keepPatterns.isEmpty || compileWith != nil) {
+                throw ValidationError(
+                    "--sources, --source-hook, --keep and --compile-with apply to --strategy sourceless only."
+                )
             }
             if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
                 throw ValidationError("input and output must be different directories.")
@@ -93,7 +105,7 @@ extension OCISlimCommand {
                 sourceless: SourcelessOptions(
                     keepSources: sources == .keep, sourceHook: sourceHook, keepPatterns: keepPatterns
                 ),
-                minimumLayerSaving: minLayerSaving,
+                compileWith: compileWith, minimumLayerSaving: minLayerSaving,
                 jobs: jobs,
                 progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
             )

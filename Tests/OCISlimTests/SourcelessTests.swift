@@ -77,6 +77,52 @@ import Testing
         #expect(listing.contains { $0.hasPrefix(Self.library + "m.pyc regular") })
     }
 
+    /// The host CPython's minor version, e.g. "3.11".
+    static let hostVersion = Result {
+        String(decoding: try LayoutFixture.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2], end='')"]), as: UTF8.self)
+    }
+
+    @Test func compilesSourcesShippedWithoutBytecode() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let library = "usr/local/lib/python\(try Self.hostVersion.get())/"
+        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [
+            .text(library + "m.py", Self.source),
+            .text(library + "broken.py", "def broken(:\n"),
+        ])]])
+        let output = fixture.path("out")
+        let report = try await ImageRewriter(options: RewriteOptions(
+            input: input, output: output, strategy: .sourceless, compileWith: "python3"
+        )).run()
+        let image = try #require(report.images.first)
+        #expect(image.modules.converted == 1 && image.modules.compiled == 1)
+        #expect(image.modules.kept == ["no bytecode, and it does not compile": 1])
+        let files = try layerFiles(output, image.layers[0].blob.new)
+        // The same bytes py_compile writes for the module at its final path.
+        #expect(files[library + "m.pyc"] == (try LayoutFixture.compile(Self.source, path: "/" + library + "m.py")))
+        #expect(try gunzip(try #require(files[library + "__pysources__/m.zpy"])) == Array(Self.source.utf8))
+        #expect(files[library + "broken.py"] != nil)
+        #expect(files[library + "m.py"] == nil)
+    }
+
+    @Test func refusesACompilerOfAnotherVersion() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [
+            .text("usr/lib/python3.99/m.py", Self.source),
+        ])]])
+        let output = fixture.path("out")
+        await #expect {
+            _ = try await ImageRewriter(options: RewriteOptions(
+                input: input, output: output, strategy: .sourceless, compileWith: "python3"
+            )).run()
+        } throws: { error in
+            "\(error)" == "--compile-with python3 is CPython \((try? Self.hostVersion.get()) ?? ""), but the image's "
+                + "Python is 3.99: bytecode must come from the same minor version"
+        }
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
     @Test func auditAgreesWithRewriteForEveryStrategy() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }

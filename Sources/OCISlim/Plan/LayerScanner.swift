@@ -23,6 +23,8 @@ struct LayerScanner {
     let hashContents: Bool
     /// Compute CPython source hashes of `.py` files (for `sourceless`, to validate hash-based bytecode).
     let hashSources: Bool
+    /// With `--compile-with`: check that each source of the compiler's Python version compiles.
+    let compiler: BytecodeCompiler?
 
     /// Bytes of a `.pyc` kept for its header (PEP 552: 16).
     static let pycHeaderBytes = 16
@@ -51,6 +53,7 @@ struct LayerScanner {
         var digest: [UInt8]?
         var header: [UInt8]?
         var sourceHashes: [UInt16: [UInt8]] = [:]
+        var compiles = false
         if kind == .regular {
             let wantsDigest = hashContents && entry.size > 0 && PythonFile.isInPythonTree(path)
             let wantsSource = hashSources && file == .source && entry.size <= Self.sourceHashLimit
@@ -66,6 +69,10 @@ struct LayerScanner {
                 digest = wantsDigest ? try hasher.finalize() : nil
                 if file.isBytecode { header = Array(data.prefix(Self.pycHeaderBytes)) }
                 if wantsSource { sourceHashes = try Self.cpythonSourceHashes(data) }
+                if wantsSource, let compiler, PythonFile.interpreterVersion(path) == compiler.version {
+                    let modulePath = [0x2f] + path.bytes
+                    compiles = (try? compiler.compile(path: modulePath, source: data, mtime: entry.mtime).get()) != nil
+                }
             } else if file.isBytecode {
                 header = try reader.readData(limit: Self.pycHeaderBytes)
             }
@@ -78,7 +85,7 @@ struct LayerScanner {
                 mtimeNanoseconds: entry.mtimeNanoseconds,
                 xattrs: entry.xattrs.map { XattrPair(name: $0.name, value: $0.value) }
             ),
-            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes
+            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes, compiles: compiles
         )
     }
 

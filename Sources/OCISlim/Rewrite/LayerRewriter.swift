@@ -17,6 +17,8 @@ struct RewrittenLayer: Sendable {
 struct LayerRewriter {
     let layout: ImageLayout
     let store: BlobStore
+    /// The `--compile-with` worker, for sources compiled into sourceless bytecode.
+    let compiler: BytecodeCompiler?
 
     func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan) throws -> RewrittenLayer {
         let blob = try layout.openBlob(descriptor)
@@ -33,7 +35,7 @@ struct LayerRewriter {
                         layer: descriptor.digest, detail: "entry \(index) is now \(entry.path)"
                     )
                 }
-                return try Self.edit(for: plan.actions[index], entry: entry)
+                return try edit(for: plan.actions[index], entry: entry)
             },
             append: {
                 try plan.additions.map { file in
@@ -55,23 +57,23 @@ struct LayerRewriter {
     }
 
     /// Turns the planner's action into the tar editor's.
-    static func edit(for action: EntryAction?, entry: TarEntry) throws -> TarEdit {
+    func edit(for action: EntryAction?, entry: TarEntry) throws -> TarEdit {
         switch action {
         case nil:
             return .keep
         case .drop?, .absorbed?:
             return .drop
         case .whiteout?:
-            return .replace(with: [try whiteout(hiding: entry)])
+            return .replace(with: [try Self.whiteout(hiding: entry)])
         case .hardlink(let target)?, .retarget(let target)?:
             return .replace(with: [try .hardlink(path: entry.path, to: TarPath(bytes: target.bytes), metadata: entry)])
         case .materialize(let name, _, let hideLower)?, .move(let name, let hideLower)?:
             return .replace(
-                with: hideLower ? [try whiteout(hiding: entry)] : [],
+                with: hideLower ? [try Self.whiteout(hiding: entry)] : [],
                 dataUnder: try .renamed(entry, to: TarPath(bytes: name.bytes))
             )
         case .compressSource(let name, let createDirectory, let hideLower)?:
-            var pieces: [TarReplacement] = hideLower ? [.header(try whiteout(hiding: entry))] : []
+            var pieces: [TarReplacement] = hideLower ? [.header(try Self.whiteout(hiding: entry))] : []
             if createDirectory {
                 pieces.append(.header(try .directory(
                     path: TarPath(bytes: name.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
@@ -80,8 +82,36 @@ struct LayerRewriter {
             }
             pieces.append(.transformedData(
                 under: try .regularFile(path: TarPath(bytes: name.bytes), metadataFrom: entry),
-                limit: Int(LayerScanner.sourceHashLimit), transform: compressedSource
+                limit: Int(LayerScanner.sourceHashLimit), transform: Self.compressedSource
             ))
+            return .replace(pieces)
+        case .compileSource(let pyc, let sources, let createDirectory, let hideLower)?:
+            guard let compiler else { preconditionFailure("compileSource is planned only with a compiler") }
+            var pieces: [TarReplacement] = hideLower ? [.header(try Self.whiteout(hiding: entry))] : []
+            let modulePath = [0x2f] + ImagePath(tarName: entry.path.bytes).bytes
+            pieces.append(.transformedData(
+                under: try .regularFile(path: TarPath(bytes: pyc.bytes), metadataFrom: entry),
+                limit: Int(LayerScanner.sourceHashLimit),
+                transform: { source in
+                    switch try compiler.compile(path: modulePath, source: source, mtime: entry.mtime) {
+                    case .success(let bytecode): return bytecode
+                    case .failure(let failure):
+                        throw RewriteError.compileFailed(path: entry.path.description, message: failure.message)
+                    }
+                }
+            ))
+            if let sources {
+                if createDirectory {
+                    pieces.append(.header(try .directory(
+                        path: TarPath(bytes: sources.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
+                        mtime: entry.mtime
+                    )))
+                }
+                pieces.append(.transformedData(
+                    under: try .regularFile(path: TarPath(bytes: sources.bytes), metadataFrom: entry),
+                    limit: Int(LayerScanner.sourceHashLimit), transform: Self.compressedSource
+                ))
+            }
             return .replace(pieces)
         }
     }
