@@ -5,9 +5,13 @@
 #
 # Environment knobs:
 #   OCISLIM          the binary under test
-#   E2E_STRATEGIES   strategies to run (default: "dedup drop-optimized drop-bytecode")
+#   E2E_STRATEGIES   strategies to run (default: "dedup drop-optimized drop-bytecode sourceless
+#                    sourceless+hook"; sourceless+hook is `--strategy sourceless --source-hook` with
+#                    CPython's test package kept as source: its tests open their own fixture files by
+#                    path, which no import hook can serve)
 #   E2E_IMAGE        input layout (default: .cache/images/python-debian, built by
 #                    scripts/make-test-image.sh when missing)
+#   E2E_CPYTHON_TESTS 1 (default) runs check j, CPython's own regression tests; 0 skips it
 #
 # For each strategy S the image is rewritten to .cache/e2e/S/out (timed with GNU time for
 # the peak RSS) and the result is checked; each check prints one PASS/FAIL line:
@@ -21,11 +25,17 @@
 #   e        python-probe.py gives the same output as on the original image (both interpreters)
 #   f        the image Cmd prints the same output as on the original image
 #   h        a second rewrite produces a byte-identical layout (diff -r)
+#   j        scripts/cpython-tests.sh (a subset of CPython's regression tests, from Debian's
+#            libpython3.11-testsuite in the image) in the rewritten rootfs, compared test case
+#            by test case with the original image's results. Per strategy (CPYTHON_TESTS_MODE):
+#            must-not-regress: fails if any case fails that does not fail on the original;
+#            informational: never fails. Both write the changed cases to S/cpython-tests-diff.txt.
 # Checks that look at files (g, i-static) run before anything executes Python in the
 # rewritten rootfs, since Python may write pycs on import.
 # The last line is exactly `e2e: N passed, M failed`; the exit status is non-zero if M > 0.
-# Work files live under .cache/e2e/ (git-ignored); the original image's unpacked rootfs
-# and its probe outputs are cached there, keyed by image digest and script hashes.
+# Work files live under .cache/e2e/ (git-ignored); the original image's unpacked rootfs,
+# its probe outputs and its CPython test results are cached there, keyed by image digest
+# and script hashes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,18 +43,48 @@ cd "$ROOT"
 SCRIPTS="$ROOT/scripts"
 
 OCISLIM=${OCISLIM:-.build/release/ocislim}
-STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode"}
+STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode sourceless sourceless+hook"}
+
+# The ocislim arguments of a strategy name as e2e spells it, one per line.
+strategy_args() {
+    case $1 in
+    sourceless+hook) printf '%s\n' --strategy sourceless --source-hook --keep '/usr/lib/python3.11/test/**' ;;
+    *) printf '%s\n' --strategy "$1" ;;
+    esac
+}
 IMG=${E2E_IMAGE:-.cache/images/python-debian}
 TAG=latest
 WORK=.cache/e2e
 ORIG="$WORK/orig"
+ORIG_CPY="$WORK/orig-cpython-tests"
+CPYTHON_TESTS=${E2E_CPYTHON_TESTS:-1}
 DELETED_PYC=usr/lib/python3.11/__pycache__/colorsys.cpython-311.pyc   # whiteout in layer 3
 SYSTEM_PY=/usr/bin/python3
 VENV_PY=/opt/venv/bin/python
 
 PASSED=0
 FAILED=0
-declare -A PEAK_RSS=() WALL=() SIZES=()
+declare -A PEAK_RSS=() WALL=() SIZES=() CPY_SECS=()
+
+# How check j judges a strategy's CPython test results against the original image's:
+#   must-not-regress  FAIL when a test case (or test module) fails in the rewritten image
+#                     and does not fail in the original
+#   informational     never FAIL: the strategy is expected to change what some tests observe
+#                     (e.g. no sources beside sourceless bytecode); the changed cases are
+#                     recorded in .cache/e2e/S/cpython-tests-diff.txt for review
+# A strategy not listed is looked up by its base name (up to the first space, '+' or ':', so
+# a variant such as sourceless with --source-hook follows the sourceless entry), then
+# defaults to must-not-regress.
+declare -A CPYTHON_TESTS_MODE=(
+    [dedup]=must-not-regress
+    [drop-optimized]=must-not-regress
+    [drop-bytecode]=must-not-regress
+    [sourceless]=informational
+)
+cpython_tests_mode() {
+    local s=$1
+    echo "${CPYTHON_TESTS_MODE[$s]:-${CPYTHON_TESTS_MODE[${s%%[ +:]*}]:-must-not-regress}}"
+}
 
 log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
@@ -88,7 +128,7 @@ layers_bytes() { skopeo inspect --raw "oci:$1:$TAG" | jq '[.layers[].size] | add
 finish() {
     echo
     for s in $STRATEGIES; do
-        echo "peak RSS $s: ${PEAK_RSS[$s]:-?} kB, wall ${WALL[$s]:-?}, ${SIZES[$s]:-}"
+        echo "peak RSS $s: ${PEAK_RSS[$s]:-?} kB, wall ${WALL[$s]:-?}, ${SIZES[$s]:-}${CPY_SECS[$s]:+, CPython tests ${CPY_SECS[$s]} s}"
     done
     echo "e2e: $PASSED passed, $FAILED failed"
     [[ $FAILED -eq 0 ]]
@@ -140,6 +180,44 @@ ORIG_ROOTFS_BYTES=$(cat "$ORIG/rootfs-bytes")
 ORIG_LAYERS_BYTES=$(cat "$ORIG/layers-bytes")
 log "original: rootfs $ORIG_ROOTFS_BYTES bytes, layers $ORIG_LAYERS_BYTES bytes," \
     "probe ok: system $(grep -c $'\tok$' "$ORIG/probe-system.txt"), venv $(grep -c $'\tok$' "$ORIG/probe-venv.txt")"
+
+# The original image's CPython test results (check j's reference), cached until the image or
+# the scripts that run the tests change. They run on a throwaway copy of the original rootfs
+# (the tests write pycs and temp files), taken after the probes ran in it, as the rewritten
+# rootfs are tested after their probes.
+cpython_tests_summary() {   # $1: results file → "N cases, P pass, F fail, S skip"
+    awk -F'\t' '/^test_[^.]*\t/ { next }   # module verdict lines
+                { n++; c[$2]++ }
+                END { printf "%d cases, %d pass, %d fail, %d skip\n", n, c["PASS"], c["FAIL"], c["SKIP"] }' "$1"
+}
+if [[ $CPYTHON_TESTS == 1 ]]; then
+    cpy_key=$( {
+        skopeo inspect --raw "oci:$IMG:$TAG" | sha256sum
+        sha256sum "$SCRIPTS/cpython-tests.sh" "$SCRIPTS/chroot-python.sh" | cut -d' ' -f1
+    } | sha256sum | cut -d' ' -f1)
+    if [[ ! -f "$ORIG_CPY/key" || "$(cat "$ORIG_CPY/key")" != "$cpy_key" ]]; then
+        log "CPython tests on the original image"
+        rm -rf "$ORIG_CPY" "$ORIG_CPY.tmp"
+        mkdir -p "$ORIG_CPY.tmp"
+        cp -a "$ORIG/bundle/rootfs" "$ORIG_CPY.tmp/rootfs"
+        if "$SCRIPTS/cpython-tests.sh" "$ORIG_CPY.tmp/rootfs" "$ORIG_CPY.tmp/cpython-tests.txt" "$ORIG/env"; then
+            rm -rf "$ORIG_CPY.tmp/rootfs"
+            echo "$cpy_key" > "$ORIG_CPY.tmp/key"
+            mv -T "$ORIG_CPY.tmp" "$ORIG_CPY"
+        else
+            rm -rf "$ORIG_CPY.tmp/rootfs"
+            echo "FAIL orig/j-cpython-tests (scripts/cpython-tests.sh could not run on the original image)"
+            FAILED=$((FAILED + 1))
+            CPYTHON_TESTS=0
+        fi
+    fi
+    if [[ $CPYTHON_TESTS == 1 ]]; then
+        log "original: CPython tests $(cpython_tests_summary "$ORIG_CPY/cpython-tests.txt")," \
+            "$(awk -F'\t' '$1 == "total" { print $2 }' "$ORIG_CPY/cpython-tests.txt.times") s" \
+            "(failing: $(awk -F'\t' '$2 == "FAIL" { printf "%s%s", sep, $1; sep = ", " }
+                                    END { if (!sep) printf "none" }' "$ORIG_CPY/cpython-tests.txt"))"
+    fi
+fi
 
 # ---------------------------------------------------------------------------------------
 # Checks. Each runs in a subshell with `set -e`; variables come from the strategy loop.
@@ -195,7 +273,50 @@ check_strategy_static() {
         echo "__pycache__ dirs: $(find "$root" -type d -name __pycache__ | wc -l), problems: $bad"
         [[ $bad -eq 0 ]]
         ;;
+    sourceless | sourceless+hook)
+        # A stdlib module with valid bytecode ships sourceless, its source compressed beside.
+        local json=$root/usr/lib/python3.11/json
+        [[ -f $json/decoder.pyc && ! -e $json/decoder.py ]] || { ls -la "$json"; exit 1; }
+        ! compgen -G "$json/__pycache__/decoder.*.pyc" >/dev/null || { echo "cached decoder bytecode left"; exit 1; }
+        python3 -c 'import sys, zlib; sys.stdout.write(zlib.decompress(open(sys.argv[1], "rb").read(), 31).decode())' \
+            "$json/__pysources__/decoder.zpy" | grep -q '^class JSONDecoder'
+        local hooks
+        hooks=$(find "$root" -name ocislim-sources.pth | sort)
+        echo "hooks: ${hooks:-none}"
+        if [[ $S == sourceless+hook ]]; then
+            [[ -f $root/usr/lib/python3/dist-packages/ocislim-sources.pth ]]
+            [[ -f $root/opt/venv/lib/python3.11/site-packages/_ocislim_sources.py ]]
+        else
+            [[ -z $hooks ]]
+        fi
+        ;;
     esac
+}
+
+# An uncaught exception raised in a stdlib module (json.decoder) shows its source line, except in a sourceless
+# image without the hook, which shows only file and line number.
+check_traceback() {
+    local rc=0
+    ENV_FILE="$D/env" "$SCRIPTS/chroot-python.sh" "$BUNDLE/rootfs" "$SYSTEM_PY" -c 'import json; json.loads("{")' \
+        > /dev/null 2> "$D/traceback.txt" || rc=$?
+    cat "$D/traceback.txt"
+    [[ $rc -ne 0 ]] && grep -q 'File "/usr/lib/python3.11/json/decoder.py", line' "$D/traceback.txt" || exit 1
+    if [[ $S == sourceless ]]; then
+        ! grep -q 'obj, end = self.scan_once(s, idx)' "$D/traceback.txt"
+    else
+        grep -q 'obj, end = self.scan_once(s, idx)' "$D/traceback.txt"
+    fi
+}
+
+# With the source hook, CPython's traceback and inspect tests pass as on the original image.
+check_hook_tests() {
+    local new
+    new=$(awk -F'\t' '$3 == "FAIL" && $2 != "FAIL"' "$D/cpython-tests-diff.txt" |
+        cut -f1 | grep -E '^(test\.)?test_(traceback|inspect)\b' || true)
+    if [[ -n $new ]]; then
+        echo "new failures in test_traceback/test_inspect:"; awk '{ print "    " $0 }' <<< "$new"; exit 1
+    fi
+    echo "test_traceback and test_inspect: no new failures"
 }
 check_dont_write_env() { grep -qx 'PYTHONDONTWRITEBYTECODE=1' "$D/env" || { cat "$D/env"; exit 1; }; }
 check_shrank_rootfs() {
@@ -213,7 +334,13 @@ check_shrank_layers() {
 
 check_probe() {   # $1: system|venv  $2: interpreter
     run_probe "$BUNDLE/rootfs" "$2" "$D/env" > "$D/probe-$1.txt"
-    diff -u "$ORIG/probe-$1.txt" "$D/probe-$1.txt"
+    # The source hook's own module is the one importable module the hook variant adds, by design.
+    if [[ $S == sourceless+hook ]]; then
+        grep -qx $'_ocislim_sources\tok' "$D/probe-$1.txt" || { echo "the hook module does not import"; exit 1; }
+        grep -vx $'_ocislim_sources\tok' "$D/probe-$1.txt" | diff -u "$ORIG/probe-$1.txt" -
+    else
+        diff -u "$ORIG/probe-$1.txt" "$D/probe-$1.txt"
+    fi
 }
 check_cmd() {
     run_cmd "$OUT" "$BUNDLE/rootfs" "$D/env" > "$D/cmd.txt"
@@ -223,6 +350,32 @@ check_cmd() {
 check_no_new_pyc() {
     list_pycs "$BUNDLE/rootfs" > "$D/pycs-after.txt"
     diff -u "$D/pycs-before.txt" "$D/pycs-after.txt"
+}
+check_cpython_tests() {
+    local mode new
+    mode=$(cpython_tests_mode "$S")
+    "$SCRIPTS/cpython-tests.sh" "$BUNDLE/rootfs" "$D/cpython-tests.txt" "$D/env"
+    echo "original:  $(cpython_tests_summary "$ORIG_CPY/cpython-tests.txt")"
+    echo "rewritten: $(cpython_tests_summary "$D/cpython-tests.txt")," \
+        "$(awk -F'\t' '$1 == "total" { print $2 }' "$D/cpython-tests.txt.times") s"
+    # Every case (and module verdict) whose result changed: NAME<TAB>ORIGINAL<TAB>REWRITTEN,
+    # "-" where a side did not run it. Both files are sorted bytewise by cpython-tests.sh.
+    LC_ALL=C join -t $'\t' -a 1 -a 2 -e - -o 0,1.2,2.2 \
+        "$ORIG_CPY/cpython-tests.txt" "$D/cpython-tests.txt" |
+        awk -F'\t' '$2 != $3' > "$D/cpython-tests-diff.txt"
+    echo "changed results: $(wc -l < "$D/cpython-tests-diff.txt") (listed in $D/cpython-tests-diff.txt)"
+    awk -F'\t' '{ print "    " $2 " -> " $3 }' "$D/cpython-tests-diff.txt" | sort | uniq -c
+    new=$(awk -F'\t' '$3 == "FAIL" && $2 != "FAIL"' "$D/cpython-tests-diff.txt" | cut -f1)
+    if [[ $mode == informational ]]; then
+        echo "$S: informational, not judged; new failures: $(grep -c . <<< "$new" || true)"
+        return 0
+    fi
+    if [[ -n $new ]]; then
+        echo "new failures (tracebacks in $D/cpython-tests.txt.log):"
+        awk '{ print "    " $0 }' <<< "$new"
+        return 1
+    fi
+    echo "no new failures"
 }
 check_deterministic() {
     [[ $rewrite2_rc -eq 0 ]] || { echo "second rewrite exited with $rewrite2_rc"; cat "$D/rewrite2.log"; exit 1; }
@@ -240,8 +393,9 @@ for S in $STRATEGIES; do
 
     log "$S: ocislim rewrite"
     rewrite_rc=0
+    mapfile -t ARGS < <(strategy_args "$S")
     /usr/bin/time -v -o "$D/time.txt" \
-        "$OCISLIM" rewrite --strategy "$S" --report "$D/report.json" "$IMG" "$OUT" \
+        "$OCISLIM" rewrite "${ARGS[@]}" --report "$D/report.json" "$IMG" "$OUT" \
         > "$D/rewrite.log" 2>&1 || rewrite_rc=$?
     PEAK_RSS[$S]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$D/time.txt")
     WALL[$S]=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$D/time.txt")
@@ -278,13 +432,24 @@ for S in $STRATEGIES; do
     run_check "$S/e-probe-system-python" "$D/check-e-system.log" check_probe system "$SYSTEM_PY"
     run_check "$S/e-probe-venv-python" "$D/check-e-venv.log" check_probe venv "$VENV_PY"
     run_check "$S/f-image-cmd" "$D/check-f.log" check_cmd
+    run_check "$S/k-traceback" "$D/check-k.log" check_traceback
     if [[ $S == drop-bytecode ]]; then
         run_check "$S/i-no-new-pyc-after-run" "$D/check-i-nowrite.log" check_no_new_pyc
+    fi
+    # After every check that looks at the rootfs: the tests write temp files (and pycs).
+    if [[ $CPYTHON_TESTS == 1 ]]; then
+        log "$S: CPython tests ($(cpython_tests_mode "$S"))"
+        run_check "$S/j-cpython-tests" "$D/check-j.log" check_cpython_tests
+        if [[ $S == sourceless+hook ]]; then
+            run_check "$S/j-traceback-inspect-tests" "$D/check-j-hook.log" check_hook_tests
+        fi
+        [[ -f "$D/cpython-tests.txt.times" ]] &&
+            CPY_SECS[$S]=$(awk -F'\t' '$1 == "total" { print $2 }' "$D/cpython-tests.txt.times")
     fi
 
     log "$S: second rewrite for the determinism check"
     rewrite2_rc=0
-    "$OCISLIM" rewrite --strategy "$S" --report "$D/report2.json" "$IMG" "$OUT2" \
+    "$OCISLIM" rewrite "${ARGS[@]}" --report "$D/report2.json" "$IMG" "$OUT2" \
         > "$D/rewrite2.log" 2>&1 || rewrite2_rc=$?
     run_check "$S/h-deterministic" "$D/check-h.log" check_deterministic
 done
@@ -313,6 +478,31 @@ check_cli_usage() {
     cat "$WORK/cli/usage"
     [[ $rc -eq 64 ]] && grep -q "drop-bytecode" "$WORK/cli/usage"
 }
+# ---------------------------------------------------------------------------------------
+# `ocislim audit` predicts exactly what `rewrite` wrote: same layer sizes, same manifest digests.
+check_audit() {
+    "$OCISLIM" audit -q --json "$IMG" > "$WORK/audit.json"
+    "$OCISLIM" audit -q "$IMG"
+    local s compared=0
+    for s in $STRATEGIES; do
+        [[ -f "$WORK/$s/report.json" ]] || continue
+        python3 - "$WORK/audit.json" "$WORK/$s/report.json" "$s" <<'PY' || exit 1
+import json, sys
+audit, report, name = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+entry = next((e["report"] for e in audit["strategies"] if e["name"] == name), None)
+if entry is None:
+    print(f"{name}: not an audit strategy, skipped"); sys.exit(0)
+got = [(i["manifest"]["new"], [l["compressedSize"]["new"] for l in i["layers"]]) for i in entry["images"]]
+want = [(i["manifest"]["new"], [l["compressedSize"]["new"] for l in i["layers"]]) for i in report["images"]]
+print(f"{name}: audit {got} rewrite {want}")
+sys.exit(0 if got == want else 1)
+PY
+        compared=$((compared + 1))
+    done
+    [[ $compared -gt 0 ]]
+}
+run_check "audit/matches-rewrite" "$WORK/check-audit.log" check_audit
+
 run_check "cli/missing-blob-exit-1" "$WORK/cli-missing.log" check_cli_missing_blob
 run_check "cli/usage-error-exit-64" "$WORK/cli-usage.log" check_cli_usage
 

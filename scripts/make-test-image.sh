@@ -3,8 +3,10 @@
 # for ocislim's end-to-end tests (default OUTDIR: <repo>/.cache/images/python-debian, tag "latest").
 #
 #   layer 1  mmdebstrap bookworm minbase + python3, python3-venv, python3-yaml,
-#            python3-requests, python3-six, ca-certificates. Debian's postinst
-#            byte-compiles everything with py3compile: opt-0 timestamp pycs only.
+#            python3-requests, python3-six, ca-certificates, and
+#            libpython3.11-testsuite (CPython's own regression tests, /usr/lib/python3.11/test,
+#            run by scripts/cpython-tests.sh). Debian's postinst byte-compiles
+#            everything with py3compile: opt-0 timestamp pycs only.
 #   layer 2  /opt/venv, a venv (with system site-packages) holding pinned wheels
 #            from PyPI, byte-compiled at optimization levels 0, 1 and 2.
 #   layer 3  /app/main.py (the image Cmd) and the deletion of one stdlib pyc from
@@ -100,7 +102,7 @@ umoci unpack --image "$IMAGE" "$BUNDLE"
 log "layer 1: mmdebstrap"
 # shellcheck disable=SC2016  # "$1" is expanded by mmdebstrap's hook, not here
 mmdebstrap --mode=root --variant=minbase --quiet \
-    --include=python3,python3-venv,python3-yaml,python3-requests,python3-six,ca-certificates \
+    --include=python3,python3-venv,python3-yaml,python3-requests,python3-six,ca-certificates,libpython3.11-testsuite \
     --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"' \
     bookworm "$ROOTFS"
 if [[ ! -f "$ROOTFS/$WHITEOUT_PYC" ]]; then

@@ -90,8 +90,10 @@ public enum SourceHook {
 
         def _print_uncaught(exc_type, exc, tb):
             """Print an uncaught exception as the default hook does, with source lines from linecache."""
-            if sys.stderr is None:
-                # traceback would print to stdout instead; the default hook stays silent.
+            if sys.stderr is None or issubclass(exc_type, KeyboardInterrupt):
+                # No stderr: traceback would print to stdout instead; the default hook stays silent.
+                # KeyboardInterrupt: importing traceback here runs module code, which clears CPython's record of
+                # an unhandled interrupt, and the process would exit 1 instead of dying by SIGINT.
                 return sys.__excepthook__(exc_type, exc, tb)
             try:
                 import traceback

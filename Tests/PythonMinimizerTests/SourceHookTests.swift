@@ -155,6 +155,15 @@ import Testing
     }
 
     @Test(arguments: Interpreter.available)
+    func anUncaughtKeyboardInterruptStillEndsThePythonBySIGINT(python: Interpreter) throws {
+        let fixture = try Fixture(python)
+        let run = try fixture.run("raise KeyboardInterrupt")
+        // CPython re-raises SIGINT, or exits 130 (128 + SIGINT) where it cannot; with the bug it exited 1.
+        let interrupted = run.killedBySignal ? run.status == SIGINT : run.status == 128 + SIGINT
+        #expect(interrupted, "exit \(run.status), stderr: \(run.stderr)")
+    }
+
+    @Test(arguments: Interpreter.available)
     func startupImportsOnlyTheHook(python: Interpreter) throws {
         let fixture = try Fixture(python)
         let run = try fixture.run(
@@ -276,7 +285,7 @@ final class Fixture {
         try outputHandle.close()
         try errorHandle.close()
         return Execution(
-            status: process.terminationStatus,
+            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
             stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
             stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self)
         )
@@ -285,7 +294,9 @@ final class Fixture {
 
 /// What a finished interpreter left behind.
 struct Execution {
+    /// The exit status, or the signal's number when `killedBySignal`.
     let status: Int32
+    let killedBySignal: Bool
     let stdout: String
     let stderr: String
 }
