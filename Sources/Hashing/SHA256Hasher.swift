@@ -1,30 +1,6 @@
 import ByteIO
 import CCrypto
 
-/// Failures of libcrypto, with OpenSSL's own message.
-public enum HashingError: Error, Equatable, CustomStringConvertible {
-    case openssl(call: String, message: String)
-
-    public var description: String {
-        switch self {
-        case .openssl(let call, let message): "libcrypto \(call) failed: \(message)"
-        }
-    }
-}
-
-/// Throws with OpenSSL's error queue text unless `result` is 1 (libcrypto's success).
-private func check(_ result: Int32, _ call: String) throws {
-    guard result == 1 else { throw HashingError.openssl(call: call, message: opensslErrorText()) }
-}
-
-private func opensslErrorText() -> String {
-    let code = ERR_get_error()
-    guard code != 0 else { return "unknown error" }
-    var buffer = [CChar](repeating: 0, count: 256)
-    ERR_error_string_n(code, &buffer, buffer.count)
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
 /// An incremental SHA-256 through OpenSSL's EVP interface (which uses the CPU's SHA extensions).
 public final class SHA256Hasher {
     private let context: OpaquePointer
@@ -33,11 +9,11 @@ public final class SHA256Hasher {
     /// Starts a new hash.
     public init() throws {
         guard let context = EVP_MD_CTX_new() else {
-            throw HashingError.openssl(call: "EVP_MD_CTX_new", message: opensslErrorText())
+            throw HashingError.openssl(call: "EVP_MD_CTX_new", message: openSSLErrorText())
         }
         self.context = context
         // Every stored property is set: a throw from here runs deinit, which frees the context.
-        try check(EVP_DigestInit_ex(context, EVP_sha256(), nil), "EVP_DigestInit_ex")
+        try checkOpenSSL(EVP_DigestInit_ex(context, EVP_sha256(), nil), "EVP_DigestInit_ex")
     }
 
     deinit { EVP_MD_CTX_free(context) }
@@ -46,7 +22,7 @@ public final class SHA256Hasher {
     public func update(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(finalized == nil, "SHA256Hasher updated after finalize()")
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        try check(EVP_DigestUpdate(context, base, bytes.count), "EVP_DigestUpdate")
+        try checkOpenSSL(EVP_DigestUpdate(context, base, bytes.count), "EVP_DigestUpdate")
     }
 
     /// Adds the bytes of an array to the hash.
@@ -57,7 +33,7 @@ public final class SHA256Hasher {
         if let finalized { return finalized }
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        try check(EVP_DigestFinal_ex(context, &digest, &length), "EVP_DigestFinal_ex")
+        try checkOpenSSL(EVP_DigestFinal_ex(context, &digest, &length), "EVP_DigestFinal_ex")
         let result = Array(digest.prefix(Int(length)))
         finalized = result
         return result

@@ -38,12 +38,12 @@ private final class SipHashContext {
 
     init(key: [UInt8], compressionRounds: UInt32, finalizationRounds: UInt32) throws {
         guard let algorithm = EVP_MAC_fetch(nil, "SIPHASH", nil) else {
-            throw HashingError.openssl(call: "EVP_MAC_fetch", message: sipHashErrorText())
+            throw HashingError.openssl(call: "EVP_MAC_fetch", message: openSSLErrorText())
         }
         // EVP_MAC_CTX_new takes its own reference, so ours can go as soon as the context exists.
         defer { EVP_MAC_free(algorithm) }
         guard let context = EVP_MAC_CTX_new(algorithm) else {
-            throw HashingError.openssl(call: "EVP_MAC_CTX_new", message: sipHashErrorText())
+            throw HashingError.openssl(call: "EVP_MAC_CTX_new", message: openSSLErrorText())
         }
         self.context = context
         // Every stored property is set: a throw from here runs deinit, which frees the context.
@@ -61,7 +61,7 @@ private final class SipHashContext {
                         OSSL_PARAM_construct_end(),
                     ]
                     try key.withUnsafeBufferPointer { key in
-                        try checkSipHash(EVP_MAC_init(context, key.baseAddress, key.count, parameters), "EVP_MAC_init")
+                        try checkOpenSSL(EVP_MAC_init(context, key.baseAddress, key.count, parameters), "EVP_MAC_init")
                     }
                 }
             }
@@ -74,7 +74,7 @@ private final class SipHashContext {
         precondition(finalized == nil, "SipHashContext updated after finalize()")
         try bytes.withUnsafeBufferPointer { bytes in
             guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-            try checkSipHash(EVP_MAC_update(context, base, bytes.count), "EVP_MAC_update")
+            try checkOpenSSL(EVP_MAC_update(context, base, bytes.count), "EVP_MAC_update")
         }
     }
 
@@ -83,7 +83,7 @@ private final class SipHashContext {
         if let finalized { return finalized }
         var output = [UInt8](repeating: 0, count: 8)
         var length = 0
-        try checkSipHash(EVP_MAC_final(context, &output, &length, output.count), "EVP_MAC_final")
+        try checkOpenSSL(EVP_MAC_final(context, &output, &length, output.count), "EVP_MAC_final")
         let result = Array(output.prefix(length))
         finalized = result
         return result
@@ -92,18 +92,3 @@ private final class SipHashContext {
 
 @available(*, unavailable)
 extension SipHashContext: Sendable {}
-
-/// Throws with OpenSSL's error queue text unless `result` is 1 (libcrypto's success).
-private func checkSipHash(_ result: Int32, _ call: String) throws {
-    guard result == 1 else { throw HashingError.openssl(call: call, message: sipHashErrorText()) }
-}
-
-/// The oldest queued OpenSSL error; the rest are cleared so they cannot label a later failure.
-private func sipHashErrorText() -> String {
-    let code = ERR_get_error()
-    ERR_clear_error()
-    guard code != 0 else { return "unknown error" }
-    var buffer = [CChar](repeating: 0, count: 256)
-    ERR_error_string_n(code, &buffer, buffer.count)
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}

@@ -53,30 +53,22 @@ public enum PythonFile: Equatable, Sendable {
     /// Whether a path lies in a Python tree: an interpreter's library (`lib/python3.11`, `lib/python3`),
     /// `site-packages`, `dist-packages`, or a `__pycache__`; or is Python source or bytecode itself.
     public static func isInPythonTree(_ path: ImagePath) -> Bool {
-        if PythonFile(path) != .other { return true }
-        var previous: ArraySlice<UInt8>?
-        for component in path.components {
-            if component.elementsEqual("site-packages".utf8) || component.elementsEqual("dist-packages".utf8)
-                || component.elementsEqual("__pycache__".utf8)
-            {
-                return true
-            }
-            if let previous, previous.elementsEqual("lib".utf8) || previous.elementsEqual("lib64".utf8),
-                isInterpreterDirectory(component)
-            {
-                return true
-            }
-            previous = component
-        }
-        return false
+        PythonFile(path) != .other || hasPythonDirectory(path.components, alsoCache: true)
     }
 
     /// Whether a path lies where Python imports from: an interpreter's library (`lib/python3.11/…`) or a
     /// `site-packages`/`dist-packages` directory. Sources elsewhere may be run by path and are left alone.
     public static func isImportable(_ path: ImagePath) -> Bool {
+        hasPythonDirectory(path.components.dropLast(), alsoCache: false)
+    }
+
+    /// Whether some component is `site-packages`, `dist-packages`, `lib/pythonX[.Y]` (or `__pycache__` when asked).
+    private static func hasPythonDirectory(_ components: some Collection<ArraySlice<UInt8>>, alsoCache: Bool) -> Bool {
         var previous: ArraySlice<UInt8>?
-        for component in path.components.dropLast() {
-            if component.elementsEqual("site-packages".utf8) || component.elementsEqual("dist-packages".utf8) {
+        for component in components {
+            if component.elementsEqual("site-packages".utf8) || component.elementsEqual("dist-packages".utf8)
+                || (alsoCache && component.elementsEqual("__pycache__".utf8))
+            {
                 return true
             }
             if let previous, previous.elementsEqual("lib".utf8) || previous.elementsEqual("lib64".utf8),

@@ -200,13 +200,22 @@ struct LayoutFixture {
         String(decoding: try run(["python3", "-c", "import sys; print(sys.implementation.cache_tag, end='')"]), as: UTF8.self)
     }
 
-    static func run(_ arguments: [String]) throws -> [UInt8] {
+    /// Runs a command with `input` on its standard input; returns its standard output, or throws if it fails.
+    static func run(_ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
+        let stdin = Pipe()
         let stdout = Pipe()
+        process.standardInput = stdin
         process.standardOutput = stdout
         try process.run()
+        // A writer thread, so that a child filling its output pipe never waits on us while we wait on it.
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(Data(input))
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FixtureFailure("\(arguments[0]) failed") }

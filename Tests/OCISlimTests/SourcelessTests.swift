@@ -152,7 +152,7 @@ import Testing
             t = tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()))
             print(json.dumps({m.name: t.extractfile(m).read().hex() for m in t.getmembers() if m.isreg()}))
             """
-        let json = try TarFixturesRunner.run(["python3", "-c", program], input: tar)
+        let json = try LayoutFixture.run(["python3", "-c", program], input: tar)
         let decoded = try JSONDecoder().decode([String: String].self, from: Data(json))
         return decoded.mapValues { hex in
             stride(from: 0, to: hex.count, by: 2).map {
@@ -165,28 +165,5 @@ import Testing
     private func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
         let source = try GzipDecompressor(upstream: MemorySource(bytes))
         return try source.readAll(limit: 1 << 30)
-    }
-}
-
-/// Runs a command with bytes on its standard input.
-enum TarFixturesRunner {
-    static func run(_ arguments: [String], input: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input))
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FixtureFailure("\(arguments[0]) failed") }
-        return Array(output)
     }
 }

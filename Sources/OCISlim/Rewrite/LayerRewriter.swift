@@ -73,18 +73,8 @@ struct LayerRewriter {
                 dataUnder: try .renamed(entry, to: TarPath(bytes: name.bytes))
             )
         case .compressSource(let name, let createDirectory, let hideLower)?:
-            var pieces: [TarReplacement] = hideLower ? [.header(try Self.whiteout(hiding: entry))] : []
-            if createDirectory {
-                pieces.append(.header(try .directory(
-                    path: TarPath(bytes: name.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
-                    mtime: entry.mtime
-                )))
-            }
-            pieces.append(.transformedData(
-                under: try .regularFile(path: TarPath(bytes: name.bytes), metadataFrom: entry),
-                limit: Int(LayerScanner.sourceHashLimit), transform: Self.compressedSource
-            ))
-            return .replace(pieces)
+            let hide = hideLower ? [TarReplacement.header(try Self.whiteout(hiding: entry))] : []
+            return .replace(hide + (try Self.compressedSourcePieces(entry, at: name, createDirectory: createDirectory)))
         case .compileSource(let pyc, let sources, let createDirectory, let hideLower)?:
             guard let compiler else { preconditionFailure("compileSource is planned only with a compiler") }
             var pieces: [TarReplacement] = hideLower ? [.header(try Self.whiteout(hiding: entry))] : []
@@ -101,19 +91,29 @@ struct LayerRewriter {
                 }
             ))
             if let sources {
-                if createDirectory {
-                    pieces.append(.header(try .directory(
-                        path: TarPath(bytes: sources.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
-                        mtime: entry.mtime
-                    )))
-                }
-                pieces.append(.transformedData(
-                    under: try .regularFile(path: TarPath(bytes: sources.bytes), metadataFrom: entry),
-                    limit: Int(LayerScanner.sourceHashLimit), transform: Self.compressedSource
-                ))
+                pieces += try Self.compressedSourcePieces(entry, at: sources, createDirectory: createDirectory)
             }
             return .replace(pieces)
         }
+    }
+
+    /// The source's `.zpy` at `path`, preceded by its `__pysources__` directory's entry when `createDirectory`; both
+    /// take the source's owner and time.
+    static func compressedSourcePieces(_ entry: TarEntry, at path: ImagePath, createDirectory: Bool) throws
+        -> [TarReplacement]
+    {
+        var pieces: [TarReplacement] = []
+        if createDirectory {
+            pieces.append(.header(try .directory(
+                path: TarPath(bytes: path.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
+                mtime: entry.mtime
+            )))
+        }
+        pieces.append(.transformedData(
+            under: try .regularFile(path: TarPath(bytes: path.bytes), metadataFrom: entry),
+            limit: Int(LayerScanner.sourceHashLimit), transform: compressedSource
+        ))
+        return pieces
     }
 
     /// A `.zpy`: one gzip member (no name, mtime 0) of the exact source bytes, at the strongest level.
