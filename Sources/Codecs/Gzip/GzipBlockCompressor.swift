@@ -13,7 +13,7 @@ import Dispatch
 /// Each batch compresses while its caller waits and joins in (`concurrentPerform`). Double-buffering batches on
 /// background threads was measured slower on 2 cores with layers rewritten concurrently (8.5 s against 7.0 s on
 /// the test image): the threads oversubscribe the cores.
-public final class GzipBlockCompressor: ByteSink {
+public final class GzipBlockCompressor: ByteSink, StickyFailure {
     /// Input bytes per independently compressed block.
     public static let blockSize = 128 * 1024
     /// The window a block is primed with.
@@ -29,7 +29,7 @@ public final class GzipBlockCompressor: ByteSink {
     private var totalSize: UInt64 = 0
     private var headerWritten = false
     private var finished = false
-    private var failure: (any Error)?
+    var failure: (any Error)?
 
     /// Starts a gzip member at `level`; `threads` blocks are compressed at once (default: every core).
     public init(level: Int32 = GzipCompressor.defaultLevel, threads: Int? = nil, downstream: ByteSink) throws {
@@ -174,14 +174,6 @@ public final class GzipBlockCompressor: ByteSink {
         (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
     }
 
-    private func recordingFailure(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch {
-            failure = error
-            throw error
-        }
-    }
 }
 
 @available(*, unavailable)

@@ -2,7 +2,7 @@ import ByteIO
 import CZlib
 
 /// Compresses into another sink as one reproducible gzip member: the same bytes and level give the same output.
-public final class GzipCompressor: ByteSink {
+public final class GzipCompressor: ByteSink, StickyFailure {
     /// Docker's default level.
     public static let defaultLevel: Int32 = 6
     /// The levels zlib accepts.
@@ -14,7 +14,7 @@ public final class GzipCompressor: ByteSink {
     private let header: UnsafeMutablePointer<gz_header>
     private let output: UnsafeMutableRawBufferPointer
     private var finished = false
-    private var failure: (any Error)?
+    var failure: (any Error)?
 
     /// Starts a gzip member at `level` that writes its compressed bytes to `downstream`.
     public init(level: Int32 = GzipCompressor.defaultLevel, downstream: ByteSink) throws {
@@ -112,14 +112,6 @@ public final class GzipCompressor: ByteSink {
         return result
     }
 
-    private func recordingFailure(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch {
-            failure = error
-            throw error
-        }
-    }
 }
 
 @available(*, unavailable)

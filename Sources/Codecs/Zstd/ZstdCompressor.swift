@@ -2,7 +2,7 @@ import ByteIO
 import CZstd
 
 /// Compresses into another sink as one zstd frame, single-threaded so the output depends only on bytes and level.
-public final class ZstdCompressor: ByteSink {
+public final class ZstdCompressor: ByteSink, StickyFailure {
     /// zstd's own default level.
     public static let defaultLevel: Int32 = 3
     /// The levels libzstd accepts, negative "fast" levels included.
@@ -12,7 +12,7 @@ public final class ZstdCompressor: ByteSink {
     private let context: OpaquePointer
     private let output: UnsafeMutableRawBufferPointer
     private var finished = false
-    private var failure: (any Error)?
+    var failure: (any Error)?
 
     /// Starts a zstd frame at `level` that writes its compressed bytes to `downstream`.
     public init(level: Int32 = ZstdCompressor.defaultLevel, downstream: ByteSink) throws {
@@ -76,14 +76,6 @@ public final class ZstdCompressor: ByteSink {
         return remaining
     }
 
-    private func recordingFailure(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch {
-            failure = error
-            throw error
-        }
-    }
 }
 
 @available(*, unavailable)
