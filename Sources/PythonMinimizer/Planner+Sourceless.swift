@@ -23,11 +23,11 @@ extension Planner {
                 summary.kept[reason.text, default: 0] += 1
             }
         }
-        var accepted = dropConversionsInSmallLayers(conversions, scans)
+        // Conversions touch disjoint entries (each module's own source and bytecode), so their order is immaterial.
+        let accepted = dropConversionsInSmallLayers(conversions, scans)
         summary.compiled = accepted.filter(\.compiles).count
         if accepted.count < conversions.count { summary.kept["layer saves too little"] = conversions.count - accepted.count }
         summary.converted = accepted.count
-        accepted.sort { ($0.actions.first?.layer ?? 0, $0.actions.first?.index ?? 0) < ($1.actions.first?.layer ?? 0, $1.actions.first?.index ?? 0) }
         var plans = [LayerPlan](repeating: LayerPlan(), count: scans.count)
         for conversion in accepted {
             for (layer, index, action) in conversion.actions {
