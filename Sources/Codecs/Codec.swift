@@ -45,12 +45,16 @@ public func makeDecompressingSource(_ codec: Codec, upstream: ByteSource) throws
 
 /// A ByteSink that compresses into another ByteSink; `.none` returns `downstream` itself and ignores `level`.
 ///
-/// gzip uses every core (`GzipBlockCompressor`): its bytes are the same whatever the number of cores.
-public func makeCompressingSink(_ codec: Codec, level: Int32? = nil, downstream: ByteSink) throws -> ByteSink {
+/// `threads` (default: every core) compress at once; the bytes written are the same whatever their number.
+public func makeCompressingSink(_ codec: Codec, level: Int32? = nil, threads: Int? = nil, downstream: ByteSink) throws
+    -> ByteSink
+{
     switch codec {
     case .none: downstream
-    case .gzip: try GzipBlockCompressor(level: level ?? GzipCompressor.defaultLevel, downstream: downstream)
-    case .zstd: try ZstdCompressor(level: level ?? ZstdCompressor.defaultLevel, downstream: downstream)
+    case .gzip:
+        try GzipBlockCompressor(level: level ?? GzipCompressor.defaultLevel, threads: threads, downstream: downstream)
+    case .zstd:
+        try ZstdCompressor(level: level ?? ZstdCompressor.defaultLevel, threads: threads, downstream: downstream)
     }
 }
 

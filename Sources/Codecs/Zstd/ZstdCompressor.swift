@@ -15,7 +15,7 @@ public final class ZstdCompressor: ByteSink, StickyFailure {
     var failure: (any Error)?
 
     /// Starts a zstd frame at `level` that writes its compressed bytes to `downstream`.
-    public init(level: Int32 = ZstdCompressor.defaultLevel, downstream: ByteSink) throws {
+    public init(level: Int32 = ZstdCompressor.defaultLevel, threads: Int? = nil, downstream: ByteSink) throws {
         guard Self.levels.contains(level) else {
             throw CodecError.unsupportedLevel(.zstd, level: level, levels: Self.levels)
         }
