@@ -6,6 +6,7 @@ OCISLIM  := .build/release/ocislim
 IMAGE    := .cache/images/python-debian
 DEMO_OUT := .cache/demo/out
 STRATEGY ?= drop-bytecode
+BENCH_ARGS ?=
 
 .PHONY: all setup build release test unit e2e demo bench bench-memory clean
 
@@ -36,11 +37,15 @@ demo: release
 	$(OCISLIM) rewrite --strategy $(STRATEGY) --report $(DEMO_OUT).json $(IMAGE) $(DEMO_OUT)
 	@echo "JSON report: $(DEMO_OUT).json"
 
-## Peak memory on synthetic layers of growing size (see BENCHMARKS.md).
-bench-memory: release
-	OCISLIM=$(OCISLIM) bash scripts/bench-memory.sh 64 512 2048
+## Benchmarks against peers (issue 4, BENCHMARKS.md): makes the images (cached), runs ocislim and its peers
+## alternately, prints medians and ratios, writes .cache/bench/results.{json,md} and docs/benchmarks.png.
+## BENCH_ARGS=--quick for a smoke run (one run, small synthetic images; results in .cache/bench/quick).
+bench: release
+	OCISLIM=$(OCISLIM) python3 scripts/bench.py $(BENCH_ARGS)
 
-bench: bench-memory
+## Peak memory on synthetic layers of 256 MiB and 4 GiB against a 1 MiB baseline (the memory section of bench).
+bench-memory: release
+	OCISLIM=$(OCISLIM) python3 scripts/bench.py --only memory $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .cache

@@ -18,11 +18,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
 
         // MARK: Thin Swift wrappers that hide every pointer.
         .target(name: "ByteIO"),
         .target(name: "Hashing", dependencies: ["CCrypto", "ByteIO"]),
-        .target(name: "Codecs", dependencies: ["CZlib", "CZstd", "ByteIO"]),
+        .target(name: "Codecs", dependencies: ["CZlib", "CZstd", "CDeflate", "CIsal", "ByteIO"]),
         .target(name: "TarStream", dependencies: ["CArchive", "ByteIO"]),
 
         // MARK: The domain: the OCI image model and the Python minimizer. No C modules here.
@@ -38,8 +40,11 @@ let package = Package(
         // MARK: The executable: parse arguments, call the pipeline, print.
         .executableTarget(
             name: "ocislim",
-            dependencies: ["OCISlim", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["OCISlim", "Codecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+
+        // MARK: The building blocks' speed, for `make bench` (not a product).
+        .executableTarget(name: "ocislim-bench", dependencies: ["ByteIO", "Hashing", "Codecs"]),
 
         // MARK: Tests, one target per library.
         .testTarget(name: "HashingTests", dependencies: ["Hashing", "ByteIO"]),

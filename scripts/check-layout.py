@@ -51,7 +51,7 @@ def layer_compression(media_type):
         return "gzip"
     if base == "application/vnd.oci.image.layer.v1.tar+zstd":
         return "zstd"
-    if base == "application/vnd.oci.image.layer.v1.tar":
+    if base in ("application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.image.rootfs.diff.tar"):
         return "plain"
     return None
 

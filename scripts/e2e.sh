@@ -5,10 +5,12 @@
 #
 # Environment knobs:
 #   OCISLIM          the binary under test
-#   E2E_STRATEGIES   strategies to run (default: "dedup drop-optimized drop-bytecode sourceless
-#                    sourceless+hook"; sourceless+hook is `--strategy sourceless --source-hook` with
-#                    CPython's test package kept as source: its tests open their own fixture files by
-#                    path, which no import hook can serve)
+#   E2E_STRATEGIES   strategies to run (default: "dedup drop-optimized drop-bytecode
+#                    drop-bytecode+zstd sourceless sourceless+hook"; sourceless+hook is `--strategy
+#                    sourceless --source-hook` with CPython's test package kept as source: its tests
+#                    open their own fixture files by path, which no import hook can serve;
+#                    drop-bytecode+zstd is `--strategy drop-bytecode --compression zstd`, a light
+#                    variant: no CPython tests, since its tars are drop-bytecode's, checked by i-zstd)
 #   E2E_IMAGE        input layout (default: .cache/images/python-debian, built by
 #                    scripts/make-test-image.sh when missing)
 #   E2E_CPYTHON_TESTS 1 (default) runs check j, CPython's own regression tests; 0 skips it
@@ -18,13 +20,16 @@
 #   rewrite  ocislim exits 0, OUTPUT exists, the --report file is valid JSON
 #   a        oci-image-tool validate accepts OUTPUT
 #   b        umoci unpacks OUTPUT:latest
+#            (umoci 0.4 and oci-image-tool 1.0.0-rc1 predate zstd layers: for +zstd, a and b read the
+#            gzip copy that check a0 has skopeo make, decoding our zstd with its own Go decoder)
 #   c        skopeo inspects oci:OUTPUT:latest
 #   d        scripts/check-layout.py: blob digests, descriptor sizes, diff_ids
 #   g        the pyc deleted by layer 3 (a whiteout) is still absent
 #   i-*      strategy-specific: see check_strategy_static / check_no_new_pyc
 #   e        python-probe.py gives the same output as on the original image (both interpreters)
 #   f        the image Cmd prints the same output as on the original image
-#   h        a second rewrite produces a byte-identical layout (diff -r)
+#   h        a second rewrite produces a byte-identical layout (diff -r); for +zstd the second
+#            run has --jobs 1, so the bytes must not depend on the number of compressing threads
 #   j        scripts/cpython-tests.sh (a subset of CPython's regression tests, from Debian's
 #            libpython3.11-testsuite in the image) in the rewritten rootfs, compared test case
 #            by test case with the original image's results. Per strategy (CPYTHON_TESTS_MODE):
@@ -43,12 +48,13 @@ cd "$ROOT"
 SCRIPTS="$ROOT/scripts"
 
 OCISLIM=${OCISLIM:-.build/release/ocislim}
-STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode sourceless sourceless+hook"}
+STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode drop-bytecode+zstd sourceless sourceless+hook"}
 
 # The ocislim arguments of a strategy name as e2e spells it, one per line.
 strategy_args() {
     case $1 in
     sourceless+hook) printf '%s\n' --strategy sourceless --source-hook --keep '/usr/lib/python3.11/test/**' ;;
+    drop-bytecode+zstd) printf '%s\n' --strategy drop-bytecode --compression zstd ;;
     *) printf '%s\n' --strategy "$1" ;;
     esac
 }
@@ -228,8 +234,16 @@ check_rewrite() {
     [[ -s "$D/report.json" ]] || { echo "no report file"; exit 1; }
     jq -e . "$D/report.json" >/dev/null
 }
-check_validate() { oci-image-tool validate --type image --ref "name=$TAG" "$OUT"; }
-check_unpack() { rm -rf "$BUNDLE"; umoci unpack --image "$OUT:$TAG" "$BUNDLE"; }
+check_validate() { oci-image-tool validate --type image --ref "name=$TAG" "$READABLE"; }
+check_unpack() { rm -rf "$BUNDLE"; umoci unpack --image "$READABLE:$TAG" "$BUNDLE"; }
+# skopeo's gzip copy of a zstd OUTPUT, for the tools that cannot read zstd layers: same tars, same diff_ids.
+check_gzip_copy() {
+    rm -rf "$READABLE"
+    skopeo copy -q --dest-compress --dest-compress-format gzip "oci:$OUT:$TAG" "oci:$READABLE:$TAG"
+    skopeo inspect --raw "oci:$READABLE:$TAG" | jq -r '.layers[].mediaType'
+    diff <(skopeo inspect --config "oci:$OUT:$TAG" | jq -c .rootfs.diff_ids) \
+        <(skopeo inspect --config "oci:$READABLE:$TAG" | jq -c .rootfs.diff_ids)
+}
 check_inspect() { skopeo inspect "oci:$OUT:$TAG"; }
 check_layout() { "$SCRIPTS/check-layout.py" "$OUT"; }
 check_whiteout() {
@@ -259,7 +273,7 @@ check_strategy_static() {
         find "$root" \( -name '*.opt-1.pyc' -o -name '*.opt-2.pyc' \) | sed -n 1,10p
         [[ $opt -eq 0 ]]
         ;;
-    drop-bytecode)
+    drop-bytecode | drop-bytecode+zstd)
         # Every remaining __pycache__ holds the PEP's marker and no pyc.
         local bad=0 dir
         while IFS= read -r -d '' dir; do
@@ -317,6 +331,25 @@ check_hook_tests() {
         echo "new failures in test_traceback/test_inspect:"; awk '{ print "    " $0 }' <<< "$new"; exit 1
     fi
     echo "test_traceback and test_inspect: no new failures"
+}
+# --compression zstd: every layer is zstd with OCI's media type; the tars are exactly drop-bytecode's (same
+# diff_ids, when that variant ran), so only the codec changed; skopeo copies the image out, checking every digest.
+check_zstd_layers() {
+    local types
+    types=$(skopeo inspect --raw "oci:$OUT:$TAG" | jq -r '[.layers[].mediaType] | unique | join(" ")')
+    echo "layer media types: $types"
+    [[ $types == application/vnd.oci.image.layer.v1.tar+zstd ]]
+    jq -e '[.images[].layers[].compression.new] | all(. == "zstd")' "$D/report.json" >/dev/null
+    if [[ " $STRATEGIES " == *" drop-bytecode "* && -d "$WORK/drop-bytecode/out" ]]; then
+        diff <(skopeo inspect --config "oci:$WORK/drop-bytecode/out:$TAG" | jq -c .rootfs.diff_ids) \
+            <(skopeo inspect --config "oci:$OUT:$TAG" | jq -c .rootfs.diff_ids)
+        echo "diff_ids equal to drop-bytecode's (gzip)"
+    fi
+    rm -rf "$D/skopeo-dir"
+    skopeo copy -q "oci:$OUT:$TAG" "dir:$D/skopeo-dir"
+    echo "zstd layers copied by skopeo:" \
+        "$(jq '[.layers[] | select(.mediaType | endswith("+zstd"))] | length' "$D/skopeo-dir/manifest.json")"
+    rm -rf "$D/skopeo-dir"
 }
 check_dont_write_env() { grep -qx 'PYTHONDONTWRITEBYTECODE=1' "$D/env" || { cat "$D/env"; exit 1; }; }
 check_shrank_rootfs() {
@@ -407,6 +440,11 @@ for S in $STRATEGIES; do
         : > "$D/env"
     fi
 
+    READABLE=$OUT
+    if [[ $S == *+zstd ]]; then
+        READABLE="$D/gzip-copy"
+        run_check "$S/a0-skopeo-gzip-copy" "$D/check-a0.log" check_gzip_copy
+    fi
     run_check "$S/a-oci-image-tool-validate" "$D/check-a.log" check_validate
     run_check "$S/b-umoci-unpack" "$D/check-b.log" check_unpack
     run_check "$S/c-skopeo-inspect" "$D/check-c.log" check_inspect
@@ -422,6 +460,10 @@ for S in $STRATEGIES; do
     drop-bytecode)
         run_check "$S/i-env-PYTHONDONTWRITEBYTECODE" "$D/check-i-env.log" check_dont_write_env
         ;;
+    drop-bytecode+zstd)
+        run_check "$S/i-env-PYTHONDONTWRITEBYTECODE" "$D/check-i-env.log" check_dont_write_env
+        run_check "$S/i-zstd" "$D/check-i-zstd.log" check_zstd_layers
+        ;;
     esac
     if [[ -d "$BUNDLE/rootfs" ]]; then
         SIZES[$S]="rootfs $(du -sb "$BUNDLE/rootfs" | cut -f1) bytes (orig $ORIG_ROOTFS_BYTES)"
@@ -433,11 +475,12 @@ for S in $STRATEGIES; do
     run_check "$S/e-probe-venv-python" "$D/check-e-venv.log" check_probe venv "$VENV_PY"
     run_check "$S/f-image-cmd" "$D/check-f.log" check_cmd
     run_check "$S/k-traceback" "$D/check-k.log" check_traceback
-    if [[ $S == drop-bytecode ]]; then
+    if [[ $S == drop-bytecode* ]]; then
         run_check "$S/i-no-new-pyc-after-run" "$D/check-i-nowrite.log" check_no_new_pyc
     fi
-    # After every check that looks at the rootfs: the tests write temp files (and pycs).
-    if [[ $CPYTHON_TESTS == 1 ]]; then
+    # After every check that looks at the rootfs: the tests write temp files (and pycs). The +zstd variant's
+    # tars are drop-bytecode's (i-zstd), so its CPython results would be too.
+    if [[ $CPYTHON_TESTS == 1 && $S != *+zstd ]]; then
         log "$S: CPython tests ($(cpython_tests_mode "$S"))"
         run_check "$S/j-cpython-tests" "$D/check-j.log" check_cpython_tests
         if [[ $S == sourceless+hook ]]; then
@@ -449,7 +492,9 @@ for S in $STRATEGIES; do
 
     log "$S: second rewrite for the determinism check"
     rewrite2_rc=0
-    "$OCISLIM" rewrite "${ARGS[@]}" --report "$D/report2.json" "$IMG" "$OUT2" \
+    JOBS2=()
+    [[ $S == *+zstd ]] && JOBS2=(--jobs 1)
+    "$OCISLIM" rewrite "${ARGS[@]}" "${JOBS2[@]}" --report "$D/report2.json" "$IMG" "$OUT2" \
         > "$D/rewrite2.log" 2>&1 || rewrite2_rc=$?
     run_check "$S/h-deterministic" "$D/check-h.log" check_deterministic
 done
@@ -478,6 +523,22 @@ check_cli_usage() {
     cat "$WORK/cli/usage"
     [[ $rc -eq 64 ]] && grep -q "drop-bytecode" "$WORK/cli/usage"
 }
+# A compression level no codec of the output takes is a usage error, found before any layer is read: from the
+# options alone (gzip), or from the image's layers under --compression keep (which keeps gzip here).
+check_cli_bad_level() {
+    local rc=0 out="$WORK/cli/out3"
+    "$OCISLIM" rewrite -q --compression gzip --compression-level 99 "$IMG" "$out" 2> "$WORK/cli/level" || rc=$?
+    cat "$WORK/cli/level"
+    [[ $rc -eq 64 ]] || { echo "exit status $rc, expected 64"; return 1; }
+    grep -q "compression level 99 is not a gzip level" "$WORK/cli/level"
+    rc=0
+    "$OCISLIM" rewrite -q --compression-level 30 "$IMG" "$out" 2> "$WORK/cli/level-keep" || rc=$?
+    cat "$WORK/cli/level-keep"
+    [[ $rc -eq 64 ]] || { echo "exit status $rc, expected 64"; return 1; }
+    grep -q "compression level 30 is not a gzip level .*; layer sha256:[0-9a-f]* keeps its gzip compression" \
+        "$WORK/cli/level-keep"
+    [[ ! -e "$out" ]] || { echo "OUTPUT exists after a usage error"; return 1; }
+}
 # ---------------------------------------------------------------------------------------
 # `ocislim audit` predicts exactly what `rewrite` wrote: same layer sizes, same manifest digests.
 check_audit() {
@@ -505,5 +566,6 @@ run_check "audit/matches-rewrite" "$WORK/check-audit.log" check_audit
 
 run_check "cli/missing-blob-exit-1" "$WORK/cli-missing.log" check_cli_missing_blob
 run_check "cli/usage-error-exit-64" "$WORK/cli-usage.log" check_cli_usage
+run_check "cli/bad-compression-level-exit-64" "$WORK/cli-level.log" check_cli_bad_level
 
 finish

@@ -10,7 +10,7 @@ set -euo pipefail
 # Tests: OCI tools used as independent interop checkers, mmdebstrap to build the
 # real test image, compressors, GNU time for peak RSS, python3 for the scripts.
 PACKAGES=(
-    libarchive-dev libssl-dev zlib1g-dev libzstd-dev pkg-config
+    libarchive-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev pkg-config
     umoci skopeo oci-image-tool mmdebstrap
     pigz zstd libarchive-tools time python3 ca-certificates jq
 )

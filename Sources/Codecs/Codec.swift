@@ -15,11 +15,12 @@ extension Codec {
         return .none
     }
 
-    /// The level used when none is given: gzip 6 (Docker's default), zstd 3; nil for `.none`.
+    /// The level used when none is given: gzip 5 (libdeflate's; the size of zlib's 6, Docker's default), zstd 3 (zstd's
+    /// default); nil for `.none`.
     public var defaultLevel: Int32? {
         switch self {
         case .none: nil
-        case .gzip: GzipCompressor.defaultLevel
+        case .gzip: GzipMemberCompressor.defaultLevel
         case .zstd: ZstdCompressor.defaultLevel
         }
     }
@@ -28,19 +29,24 @@ extension Codec {
     public var levels: ClosedRange<Int32>? {
         switch self {
         case .none: nil
-        case .gzip: GzipCompressor.levels
+        case .gzip: GzipMemberCompressor.levels
         case .zstd: ZstdCompressor.levels
         }
     }
 }
 
 /// A ByteSource that decompresses another ByteSource; `.none` returns `upstream` itself.
-public func makeDecompressingSource(_ codec: Codec, upstream: ByteSource) throws -> ByteSource {
-    switch codec {
-    case .none: upstream
-    case .gzip: try GzipDecompressor(upstream: upstream)
-    case .zstd: try ZstdDecompressor(upstream: upstream)
-    }
+///
+/// With `threads` of 2 or more, reading `upstream` and decompressing it run ahead on a thread of their own
+/// (`ReadAheadSource`), so they overlap with whatever the caller does with the bytes.
+public func makeDecompressingSource(_ codec: Codec, upstream: ByteSource, threads: Int = 1) throws -> ByteSource {
+    let source: ByteSource =
+        switch codec {
+        case .none: upstream
+        case .gzip: try GzipDecompressor(upstream: upstream)
+        case .zstd: try ZstdDecompressor(upstream: upstream)
+        }
+    return threads > 1 ? ReadAheadSource(upstream: source) : source
 }
 
 /// A ByteSink that compresses into another ByteSink; `.none` returns `downstream` itself and ignores `level`.
@@ -52,7 +58,7 @@ public func makeCompressingSink(_ codec: Codec, level: Int32? = nil, threads: In
     switch codec {
     case .none: downstream
     case .gzip:
-        try GzipBlockCompressor(level: level ?? GzipCompressor.defaultLevel, threads: threads, downstream: downstream)
+        try GzipMemberCompressor(level: level ?? GzipMemberCompressor.defaultLevel, threads: threads, downstream: downstream)
     case .zstd:
         try ZstdCompressor(level: level ?? ZstdCompressor.defaultLevel, threads: threads, downstream: downstream)
     }

@@ -1,4 +1,4 @@
-/// Failures of compression and decompression, with zlib's or zstd's own message.
+/// Failures of compression and decompression, with the C library's own message.
 public enum CodecError: Error, Equatable, CustomStringConvertible {
     /// The compressed data ended before the end of the stream.
     case truncated(Codec)
@@ -17,21 +17,10 @@ public enum CodecError: Error, Equatable, CustomStringConvertible {
         case .truncated(.zstd): "truncated zstd stream: the data ends before the end of a zstd frame"
         case .truncated(let codec): "truncated \(codec) stream"
         case .corrupt(let codec, let message): "corrupt \(codec) stream: \(message)"
-        case .library(let codec, let call, let message): "\(codec.libraryName) \(call) failed: \(message)"
+        case .library(let codec, let call, let message): "\(codec): \(call) failed: \(message)"
         case .unsupportedLevel(let codec, let level, let levels):
             "\(codec) level \(level) is not supported; use \(levels.lowerBound) to \(levels.upperBound)"
         case .writeAfterFinish(let codec): "\(codec) stream written after finish()"
-        }
-    }
-}
-
-extension Codec {
-    /// The C library behind the codec, as error messages name it.
-    var libraryName: String {
-        switch self {
-        case .none: "none"
-        case .gzip: "zlib"
-        case .zstd: "libzstd"
         }
     }
 }

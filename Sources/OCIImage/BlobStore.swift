@@ -35,14 +35,16 @@ public struct BlobStore: Sendable {
         return Descriptor(mediaType: mediaType, digest: digest, size: size)
     }
 
-    /// Copies a blob from an input layout, verifying it on the way.
-    public func copy(_ descriptor: Descriptor, from layout: ImageLayout) throws {
-        let source = try layout.openBlob(descriptor)
-        let writer = try makeWriter()
+    /// Copies a blob from an input layout, verifying it on the way (it is hashed once, by the source).
+    ///
+    /// With `threads` of 2 or more the blob is read and verified on a thread of its own while this one writes.
+    public func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int = 1) throws {
+        let blob = try layout.openBlob(descriptor)
+        let source: ByteSource = threads > 1 ? ReadAheadSource(upstream: blob) : blob
+        let writer = try BlobWriter(directory: directory, verifiedDigest: descriptor.digest)
+        // The source throws at its end unless the bytes had the descriptor's digest; the blob is then never renamed.
         try source.copy(to: writer)
-        let (digest, _) = try writer.commit()
-        // The source verified the digest at its end; the writer hashed the same bytes.
-        precondition(digest == descriptor.digest, "copied blob changed in flight")
+        _ = try writer.commit()
     }
 
     /// Whether a blob is already stored.
@@ -57,16 +59,24 @@ public final class BlobWriter: ByteSink {
     private let directory: String?
     private let temporaryPath: String
     private let file: FileSink?
-    private let hasher: SHA256Hasher
+    /// Where the digest comes from: hashing what is written, or the caller, who checked the bytes against it.
+    private enum DigestSource {
+        case hashing(SHA256Hasher)
+        case verified(Digest)
+    }
+
+    private let digestSource: DigestSource
     private var size: Int64 = 0
     private var committed = false
 
-    init(directory: String?) throws {
+    /// A writer into `directory` (nil: count and hash only); with a `verifiedDigest` it trusts its caller to have
+    /// checked the bytes against that digest before `commit()` and does not hash them again.
+    init(directory: String?, verifiedDigest: Digest? = nil) throws {
         self.directory = directory
         let temporaryPath = "\(directory ?? "")/.partial-\(UUID().uuidString)"
         self.temporaryPath = temporaryPath
         file = try directory.map { _ in try FileSink(creating: temporaryPath) }
-        hasher = try SHA256Hasher()
+        digestSource = try verifiedDigest.map { .verified($0) } ?? .hashing(SHA256Hasher())
     }
 
     deinit {
@@ -74,7 +84,7 @@ public final class BlobWriter: ByteSink {
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try hasher.update(bytes)
+        if case .hashing(let hasher) = digestSource { try hasher.update(bytes) }
         size += Int64(bytes.count)
         try file?.write(bytes)
     }
@@ -84,7 +94,11 @@ public final class BlobWriter: ByteSink {
 
     /// Closes the file and renames it to its digest; returns the digest and size.
     public func commit() throws -> (Digest, Int64) {
-        let digest = Digest(sha256Hex: try hasher.finalizeHex())
+        let digest: Digest
+        switch digestSource {
+        case .hashing(let hasher): digest = Digest(sha256Hex: try hasher.finalizeHex())
+        case .verified(let verified): digest = verified
+        }
         guard let file, let directory else {
             committed = true
             return (digest, size)

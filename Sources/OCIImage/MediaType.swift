@@ -15,6 +15,7 @@ public enum MediaType {
     public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
     public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     public static let dockerConfig = "application/vnd.docker.container.image.v1+json"
+    public static let dockerLayer = "application/vnd.docker.image.rootfs.diff.tar"
     public static let dockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip"
     public static let dockerForeignLayerGzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
@@ -30,7 +31,7 @@ public enum MediaType {
     /// The compression of a layer media type; nil when the type is not a filesystem layer the tool can rewrite.
     public static func layerCompression(_ type: String) -> LayerCompression? {
         switch type {
-        case ociLayer, ociNondistributableLayer: .uncompressed
+        case ociLayer, ociNondistributableLayer, dockerLayer: .uncompressed
         case ociLayerGzip, ociNondistributableLayerGzip, dockerLayerGzip, dockerForeignLayerGzip: .gzip
         case ociLayerZstd, ociNondistributableLayerZstd: .zstd
         default: nil
@@ -40,6 +41,38 @@ public enum MediaType {
     /// Layers that registries may not distribute; their blobs are often absent from a layout.
     public static func isNondistributable(_ type: String) -> Bool {
         type.contains(".nondistributable.") || type == dockerForeignLayerGzip
+    }
+
+    /// The media type of the same kind of layer as `type` (OCI or Docker, distributable or not) with another
+    /// compression; nil when that kind has none: Docker schema 2 has no zstd layer, and its foreign layers are
+    /// gzip only.
+    public static func layerType(_ type: String, compressed compression: LayerCompression) -> String? {
+        let kind: [LayerCompression: String]
+        switch type {
+        case ociLayer, ociLayerGzip, ociLayerZstd:
+            kind = [.uncompressed: ociLayer, .gzip: ociLayerGzip, .zstd: ociLayerZstd]
+        case ociNondistributableLayer, ociNondistributableLayerGzip, ociNondistributableLayerZstd:
+            kind = [
+                .uncompressed: ociNondistributableLayer, .gzip: ociNondistributableLayerGzip,
+                .zstd: ociNondistributableLayerZstd,
+            ]
+        case dockerLayer, dockerLayerGzip:
+            kind = [.uncompressed: dockerLayer, .gzip: dockerLayerGzip]
+        case dockerForeignLayerGzip:
+            kind = [.gzip: dockerForeignLayerGzip]
+        default:
+            kind = [:]
+        }
+        return kind[compression]
+    }
+
+    /// The OCI layer media type of a compression.
+    public static func ociLayerType(_ compression: LayerCompression) -> String {
+        switch compression {
+        case .uncompressed: ociLayer
+        case .gzip: ociLayerGzip
+        case .zstd: ociLayerZstd
+        }
     }
 }
 

@@ -10,6 +10,10 @@ public struct ImageAuditor: Sendable {
     public let variants: [StrategyVariant]
     /// Layers that would save less are left unchanged, as in `rewrite`.
     public let minimumLayerSaving: Int64
+    /// The compression of the layers the rewrites would write, as in `rewrite`.
+    public let compression: OutputCompression
+    /// Their level; nil for each codec's default.
+    public let compressionLevel: Int32?
     /// How many layers are processed at once.
     public let jobs: Int?
     /// Receives progress lines.
@@ -23,11 +27,14 @@ public struct ImageAuditor: Sendable {
     /// Makes an auditor.
     public init(
         input: String, variants: [StrategyVariant] = ImageAuditor.allVariants, minimumLayerSaving: Int64 = 0,
-        jobs: Int? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }
+        compression: OutputCompression = .keep, compressionLevel: Int32? = nil, jobs: Int? = nil,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.input = input
         self.variants = variants
         self.minimumLayerSaving = minimumLayerSaving
+        self.compression = compression
+        self.compressionLevel = compressionLevel
         self.jobs = jobs
         self.progress = progress
     }
@@ -36,8 +43,8 @@ public struct ImageAuditor: Sendable {
     public func run() async throws -> AuditReport {
         let layout = try ImageLayout(path: input)
         let options = RewriteOptions(
-            input: input, output: "", strategy: .dedup, minimumLayerSaving: minimumLayerSaving, jobs: jobs,
-            progress: progress
+            input: input, output: "", strategy: .dedup, minimumLayerSaving: minimumLayerSaving,
+            compression: compression, compressionLevel: compressionLevel, jobs: jobs, progress: progress
         )
         let pipeline = try RewritePipeline(layout: layout, options: options)
         let needsDigests = variants.contains { $0.strategy.needsContentDigests }

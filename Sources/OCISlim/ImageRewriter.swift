@@ -54,6 +54,7 @@ struct RewritePipeline: Sendable {
         self.compiler = compiler
         let warnings = warnings
         graph = try GraphReader(layout: layout, warn: { warnings.add($0) }).read()
+        try checkCompression()
     }
 
     // MARK: Scan every distinct layer once
@@ -63,7 +64,8 @@ struct RewritePipeline: Sendable {
         for image in graph.images { for layer in image.manifest.layers { descriptors[layer.digest] = layer } }
         let toScan = descriptors.values.sorted { $0.digest < $1.digest }
         let scanner = LayerScanner(
-            layout: layout, hashContents: hashContents, hashSources: hashSources, compiler: compiler
+            layout: layout, hashContents: hashContents, hashSources: hashSources, compiler: compiler,
+            threads: options.jobs
         )
         let progress = options.progress
         let scanned = try await concurrentMap(toScan, jobs: options.jobs) { descriptor in
@@ -133,21 +135,32 @@ struct RewritePipeline: Sendable {
                 if seen.insert(job).inserted { jobs.append(job) }
             }
         }
-        let rewriter = LayerRewriter(layout: layout, store: store, compiler: compiler)
+        let rewriter = LayerRewriter(
+            layout: layout, store: store, compiler: compiler, level: options.compressionLevel, threads: options.jobs
+        )
         let progress = options.progress
         let layout = layout
+        let compression = options.compression
+        let threads = options.jobs
         let results = try await concurrentMap(jobs, jobs: options.jobs) { job -> RewrittenLayer in
             guard let scan = scans[job.descriptor.digest] else { preconditionFailure("every layer is scanned") }
+            let target = compression.target(for: job.descriptor, current: scan.codec)
             do {
-                if job.plan.isUnchanged {
+                switch (job.plan.isUnchanged, target == scan.codec) {
+                case (true, true):
                     progress("copy \(job.descriptor.digest.short) (unchanged)")
-                    if store.directory != nil { try store.copy(job.descriptor, from: layout) }
+                    if store.directory != nil { try store.copy(job.descriptor, from: layout, threads: threads) }
                     return RewrittenLayer(
-                        descriptor: job.descriptor, diffID: scan.diffID, uncompressedSize: scan.uncompressedSize
+                        descriptor: job.descriptor, compression: scan.codec, diffID: scan.diffID,
+                        uncompressedSize: scan.uncompressedSize
                     )
+                case (true, false):
+                    progress("recompress \(job.descriptor.digest.short) (\(scan.codec.rawValue) → \(target.rawValue))")
+                    return try rewriter.recompress(job.descriptor, scanned: scan, to: target)
+                case (false, _):
+                    progress("rewrite \(job.descriptor.digest.short) (\(ByteCount(job.descriptor.size)))")
+                    return try rewriter.rewrite(job.descriptor, scanned: scan, plan: job.plan, to: target)
                 }
-                progress("rewrite \(job.descriptor.digest.short) (\(ByteCount(job.descriptor.size)))")
-                return try rewriter.rewrite(job.descriptor, scanned: scan, plan: job.plan)
             } catch {
                 throw RewriteError.layer(job.descriptor.digest, underlying: error)
             }

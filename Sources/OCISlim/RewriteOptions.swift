@@ -14,7 +14,11 @@ public struct RewriteOptions: Sendable {
     public var compileWith: String?
     /// Layers whose file data would shrink by fewer bytes are passed through unchanged (same digest).
     public var minimumLayerSaving: Int64
-    /// How many layers are scanned or rewritten at once.
+    /// The compression of the layers written: `keep` (default) or one codec for all.
+    public var compression: OutputCompression
+    /// The level of every layer written compressed; nil for each codec's default (`Codec.defaultLevel`).
+    public var compressionLevel: Int32?
+    /// How many layers are scanned or rewritten at once, and how many threads compress each layer.
     public var jobs: Int
     /// Receives one line per step of long work (for a progress display); may be called from any task.
     public var progress: @Sendable (String) -> Void
@@ -22,8 +26,8 @@ public struct RewriteOptions: Sendable {
     /// Makes options; `jobs` defaults to the number of cores.
     public init(
         input: String, output: String, strategy: Strategy, sourceless: SourcelessOptions = SourcelessOptions(),
-        compileWith: String? = nil, minimumLayerSaving: Int64 = 0, jobs: Int? = nil,
-        progress: @escaping @Sendable (String) -> Void = { _ in }
+        compileWith: String? = nil, minimumLayerSaving: Int64 = 0, compression: OutputCompression = .keep,
+        compressionLevel: Int32? = nil, jobs: Int? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.input = input
         self.output = output
@@ -31,6 +35,8 @@ public struct RewriteOptions: Sendable {
         self.minimumLayerSaving = minimumLayerSaving
         self.sourceless = sourceless
         self.compileWith = compileWith
+        self.compression = compression
+        self.compressionLevel = compressionLevel
         self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
         self.progress = progress
     }

@@ -10,8 +10,9 @@ extension OCISlimCommand {
             abstract: "Rewrite an OCI image layout with its Python trees minimized.",
             discussion: """
                 Layers with nothing to change are copied as they are (same digest). Changed layers keep their \
-                compression (gzip, zstd or none). Configs get new diff_ids, manifests and indexes new digests; \
-                annotations, history and unknown fields are kept.
+                compression (gzip, zstd or none) unless --compression names another, which then applies to every \
+                layer. Configs get new diff_ids, manifests and indexes new digests; annotations, history and unknown \
+                fields are kept.
 
                 Exit status: 0 on success, 1 when the input is invalid or the rewrite fails (the message names the \
                 file, blob or tar entry), 64 for usage errors.
@@ -67,13 +68,16 @@ extension OCISlimCommand {
         )
         var minLayerSaving: Int64 = 64 * 1024
 
+        @OptionGroup(title: "Compression")
+        var compression: CompressionOptions
+
         @Option(help: ArgumentHelp("Also write the report as JSON to this file.", valueName: "file.json"))
         var report: String?
 
         @Flag(help: "Print the report as JSON on standard output instead of a table.")
         var json = false
 
-        @Option(help: "Layers processed at once (default: the number of cores).")
+        @Option(help: "Layers processed at once, and threads compressing each (default: the number of cores).")
         var jobs: Int?
 
         @Flag(name: .shortAndLong, help: "Print no progress on standard error.")
@@ -105,13 +109,17 @@ extension OCISlimCommand {
                 sourceless: SourcelessOptions(
                     keepSources: sources == .keep, sourceHook: sourceHook, keepPatterns: keepPatterns
                 ),
-                compileWith: compileWith, minimumLayerSaving: minLayerSaving,
-                jobs: jobs,
+                compileWith: compileWith, minimumLayerSaving: minLayerSaving, compression: compression.output,
+                compressionLevel: compression.compressionLevel, jobs: jobs,
                 progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
             )
             let result: RewriteReport
             do {
                 result = try await ImageRewriter(options: options).run()
+            } catch let error as CompressionError {
+                // The options do not suit this image: a usage error, found from its documents before any work.
+                StandardError.write("ocislim: error: \(error)\n")
+                throw ExitCode.validationFailure
             } catch {
                 StandardError.write("ocislim: error: \(error)\n")
                 throw ExitCode.failure

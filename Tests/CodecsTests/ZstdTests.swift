@@ -73,3 +73,80 @@ import Testing
         #expect(second as? CodecError == first as? CodecError)
     }
 }
+
+/// zstd on several cores: the frame must be the same bytes whatever the number of threads.
+@Suite struct ZstdThreadTests {
+    /// 20 MiB of text and random bytes in 2 MiB runs: at level 3 libzstd cuts 8 MiB jobs, so three jobs, each
+    /// primed with the end of the one before, and runs its workers can both compress and store raw.
+    static let input: [UInt8] = (0..<10).flatMap { run in
+        run.isMultiple(of: 2) ? lcgText(count: 2 << 20, seed: UInt32(run)) : lcgBytes(count: 2 << 20, seed: UInt32(run))
+    }
+
+    static func compress(_ bytes: [UInt8], threads: Int?, level: Int32 = 3, writeSize: Int = 1 << 20) throws
+        -> [UInt8]
+    {
+        let memory = MemorySink()
+        let compressor = try ZstdCompressor(level: level, threads: threads, downstream: memory)
+        try bytes.withUnsafeBytes { all in
+            for start in stride(from: 0, to: all.count, by: writeSize) {
+                try compressor.write(UnsafeRawBufferPointer(rebasing: all[start..<min(start + writeSize, all.count)]))
+            }
+        }
+        try compressor.finish()
+        return memory.bytes
+    }
+
+    static let oneThread = Result { try compress(input, threads: 1) }
+
+    @Test(arguments: [2, 3, 8, 16])
+    func outputDoesNotDependOnTheThreadCount(threads: Int) throws {
+        let compressed = try Self.compress(Self.input, threads: threads)
+        #expect(compressed == (try Self.oneThread.get()))
+        #expect(try decompress(compressed, .zstd, readSize: 1 << 20) == Self.input)
+    }
+
+    @Test func theDefaultThreadCountWritesTheSameBytes() throws {
+        #expect(try Self.compress(Self.input, threads: nil) == Self.oneThread.get())
+    }
+
+    @Test(arguments: [13, 4093, 8 << 20])
+    func outputDoesNotDependOnWriteSizesWithManyThreads(writeSize: Int) throws {
+        #expect(try Self.compress(Self.input, threads: 16, writeSize: writeSize) == Self.oneThread.get())
+    }
+
+    @Test(arguments: [-5, 1, 9] as [Int32])
+    func otherLevelsDoNotDependOnTheThreadCount(level: Int32) throws {
+        let input = Array(Self.input.prefix(12 << 20))
+        let one = try Self.compress(input, threads: 1, level: level)
+        #expect(try Self.compress(input, threads: 5, level: level) == one)
+        #expect(try decompress(one, .zstd, readSize: 1 << 20) == input)
+    }
+
+    // An independent writer of the same frames: the zstd CLI with one worker thread (its default mode) and no
+    // checksum. Its `--single-thread` mode writes other bytes, so this also shows one thread is not libzstd's
+    // single-threaded mode.
+    @Test(.enabled(if: toolExists("zstd")))
+    func theZstdCLIWithWorkerThreadsWritesTheSameBytes() throws {
+        let run = try runTool(["zstd", "-3", "-T1", "--no-check", "-c"], input: Self.input)
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(run.output == (try Self.oneThread.get()))
+        let singleThreaded = try runTool(["zstd", "-3", "--single-thread", "--no-check", "-c"], input: Self.input)
+        #expect(singleThreaded.output != (try Self.oneThread.get()))
+    }
+
+    // With one worker, level 1 (2 MiB jobs) and at most 4 jobs in flight, 16 MiB make write() wait for the first
+    // job and hand its output downstream, where it fails; the failure then sticks.
+    @Test func aDownstreamFailureInWriteSticks() throws {
+        let compressor = try ZstdCompressor(level: 1, threads: 1, downstream: FailingSink())
+        let first = error { try compressor.write(lcgBytes(count: 16 << 20)) }
+        #expect(first as? FailingSink.Failure == .refused)
+        #expect(error { try compressor.write([1]) } as? FailingSink.Failure == .refused)
+        #expect(error { try compressor.finish() } as? FailingSink.Failure == .refused)
+    }
+
+    // Below one means one worker; above libzstd's limit (200), its limit.
+    @Test(arguments: [0, -3, 1_000_000])
+    func threadCountsOutOfRangeAreClamped(threads: Int) throws {
+        #expect(try Self.compress(Self.input, threads: threads) == Self.oneThread.get())
+    }
+}

@@ -90,4 +90,37 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: try #require(store.directory)) == [descriptor.digest.encoded])
     }
+
+    /// A copied blob is verified by its reader (the writer trusts that and does not hash again): a blob whose bytes
+    /// no longer match its digest is refused and leaves no file behind, on one thread or two.
+    @Test(arguments: [1, 2])
+    func copiesVerifyTheBlobAndLeaveNothingWhenItIsWrong(threads: Int) throws {
+        let input = try makeDirectory(#"{"imageLayoutVersion":"1.0.0"}"#)
+        let output = try makeDirectory(nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: input)
+            try? FileManager.default.removeItem(atPath: output)
+        }
+        try FileManager.default.createDirectory(atPath: input + "/blobs/sha256", withIntermediateDirectories: true)
+        let bytes = [UInt8]((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let digest = Digest(sha256Hex: try SHA256Hasher.hash(bytes).hexString)
+        let blobPath = input + "/blobs/sha256/" + digest.encoded
+        try Data(bytes).write(to: URL(fileURLWithPath: blobPath))
+        let layout = try ImageLayout(path: input)
+        let store = try BlobStore(layoutPath: output)
+        let descriptor = Descriptor(mediaType: "x", digest: digest, size: Int64(bytes.count))
+
+        try store.copy(descriptor, from: layout, threads: threads)
+        let directory = try #require(store.directory)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + digest.encoded)) == Data(bytes))
+
+        try FileManager.default.removeItem(atPath: directory + "/" + digest.encoded)
+        var tampered = bytes
+        tampered[2_500_000] ^= 1
+        try Data(tampered).write(to: URL(fileURLWithPath: blobPath))
+        #expect { try store.copy(descriptor, from: layout, threads: threads) } throws: {
+            "\($0)".hasPrefix("blob \(digest): content hashes to sha256:")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
 }

@@ -55,7 +55,7 @@ struct LayoutFixture {
                 diffIDs.append("\"sha256:\(try SHA256Hasher.hash(tar).hexString)\"")
                 let blob = try Self.compress(tar, layer.compression)
                 let digest = try writeBlob(blob, in: layoutPath)
-                let mediaType = layer.mediaType ?? (docker ? MediaType.dockerLayerGzip : Self.ociLayerType(layer.compression))
+                let mediaType = layer.mediaType ?? Self.layerType(layer.compression, docker: docker)
                 layerDescriptors.append(#"{"mediaType":"\#(mediaType)","digest":"\#(digest)","size":\#(blob.count)}"#)
             }
             let envJSON = env.map { "\"\($0)\"" }.joined(separator: ",")
@@ -100,11 +100,21 @@ struct LayoutFixture {
         return "sha256:\(hex)"
     }
 
-    static func ociLayerType(_ compression: LayerCompression) -> String {
+    /// The OCI (or Docker schema 2) layer media type of a compression; Docker has no zstd type, so gets OCI's.
+    static func layerType(_ compression: LayerCompression, docker: Bool = false) -> String {
         switch compression {
-        case .uncompressed: MediaType.ociLayer
-        case .gzip: MediaType.ociLayerGzip
+        case .uncompressed: docker ? MediaType.dockerLayer : MediaType.ociLayer
+        case .gzip: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip
         case .zstd: MediaType.ociLayerZstd
+        }
+    }
+
+    /// The stream codec of a layer compression.
+    static func codec(_ compression: LayerCompression) -> Codec {
+        switch compression {
+        case .uncompressed: Codec.none
+        case .gzip: Codec.gzip
+        case .zstd: Codec.zstd
         }
     }
 
@@ -134,12 +144,7 @@ struct LayoutFixture {
 
     static func compress(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
         let sink = MemorySink()
-        let codec: Codec = switch compression {
-        case .uncompressed: Codec.none
-        case .gzip: Codec.gzip
-        case .zstd: Codec.zstd
-        }
-        let compressor = try makeCompressingSink(codec, downstream: sink)
+        let compressor = try makeCompressingSink(codec(compression), downstream: sink)
         try compressor.write(bytes)
         try compressor.finish()
         return sink.bytes
@@ -161,13 +166,8 @@ struct LayoutFixture {
 
     /// The entries (path → kind/size/link) of an output layer, decompressed with the codec its media type names.
     static func listLayer(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [String] {
-        let codec: Codec = switch compression {
-        case .uncompressed: Codec.none
-        case .gzip: Codec.gzip
-        case .zstd: Codec.zstd
-        }
         let source = try makeDecompressingSource(
-            codec, upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
+            codec(compression), upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
         )
         let reader = try TarReader(source: source)
         var lines: [String] = []
@@ -176,6 +176,67 @@ struct LayoutFixture {
             lines.append("\(entry.path) \(entry.kind) \(entry.size)\(link)")
         }
         return lines
+    }
+
+    /// The tar inside an output layer blob, decompressed with the codec its media type names.
+    static func tarBytes(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [UInt8] {
+        let source = try makeDecompressingSource(
+            codec(compression), upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
+        )
+        let sink = MemorySink()
+        _ = try source.copy(to: sink)
+        return sink.bytes
+    }
+
+    /// A JSON document of a layout: `index.json`, or a blob by digest.
+    static func document(_ layoutPath: String, _ digest: Digest? = nil) throws -> JSONValue {
+        let path = digest.map { "\(layoutPath)/blobs/sha256/\($0.encoded)" } ?? "\(layoutPath)/index.json"
+        return try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))), what: path)
+    }
+
+    /// `scripts/check-layout.py`: an independent check (Python's hashlib, gzip and tarfile, the zstd binary) that
+    /// every blob hashes to its name, every descriptor's size and every config's diff_ids match, and each layer's
+    /// bytes are the compression its media type names. Throws its errors when the layout is invalid.
+    static func checkLayout(_ layoutPath: String) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/check-layout.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "-q", layoutPath]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FixtureFailure(text) }
+    }
+
+    /// `count` bytes that do not compress (xorshift64), quickly enough for layers of tens of MiB.
+    static func noise(count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed | 1
+        var bytes = [UInt8](repeating: 0, count: (count + 7) / 8 * 8)
+        bytes.withUnsafeMutableBytes { raw in
+            for index in 0..<raw.count / 8 {
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                raw.storeBytes(of: state, toByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        return Array(bytes.prefix(count))
+    }
+
+    /// `count` bytes of text that compresses about 4:1: numbered lines with a little noise in each.
+    static func text(count: Int, seed: UInt64) -> [UInt8] {
+        let noise = noise(count: count / 8 + 1, seed: seed)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 64)
+        var line = 0
+        while bytes.count < count {
+            bytes += Array("line \(line) of the fixture, value \(noise[line % noise.count])\n".utf8)
+            line += 1
+        }
+        return Array(bytes.prefix(count))
     }
 
     /// Bytecode compiled by the host's CPython, in the given invalidation mode, for a source with this mtime,

@@ -25,6 +25,8 @@ struct LayerScanner {
     let hashSources: Bool
     /// With `--compile-with`: check that each source of the compiler's Python version compiles.
     let compiler: BytecodeCompiler?
+    /// With 2 or more, the blob is read, verified and decompressed on a thread of its own.
+    var threads = 1
 
     /// Bytes of a `.pyc` kept for its header (PEP 552: 16).
     static let pycHeaderBytes = 16
@@ -32,7 +34,9 @@ struct LayerScanner {
     func scan(_ descriptor: Descriptor) throws -> ScannedLayer {
         let codec = try LayerCodec.check(descriptor, in: layout)
         let blob = try layout.openBlob(descriptor)
-        let uncompressed = try HashingSource(makeDecompressingSource(codec.streamCodec, upstream: blob))
+        let uncompressed = try HashingSource(
+            makeDecompressingSource(codec.streamCodec, upstream: blob, threads: threads)
+        )
         let reader = try TarReader(source: uncompressed)
         var entries: [LayerEntry] = []
         while let entry = try reader.nextEntry() {

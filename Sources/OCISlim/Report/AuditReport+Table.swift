@@ -4,7 +4,8 @@ import Foundation
 extension AuditReport {
     /// Renders the report as aligned text.
     public func renderTable() -> String {
-        var lines = ["Size impact of each strategy on \(input) (what `ocislim rewrite` would write)", ""]
+        let arguments = strategies.first?.report.compressionArguments ?? ""
+        var lines = ["Size impact of each strategy on \(input) (what `ocislim rewrite\(arguments)` would write)", ""]
         var rows = [["strategy", "uncompressed", "compressed", "removed", "added", "hardlinked", "converted", "kept"]]
         for entry in strategies {
             let totals = entry.report.totals
@@ -20,18 +21,19 @@ extension AuditReport {
         for entry in strategies {
             lines.append("")
             lines.append("\(entry.name):")
-            var layerRows = [["image", "layer", "compressed", "uncompressed", "removed", "added", "linked"]]
+            var layerRows = [["image", "layer", "codec", "compressed", "uncompressed", "removed", "added", "linked"]]
             for image in entry.report.images {
                 for layer in image.layers {
                     layerRows.append([
-                        image.name, "\(layer.index)", RewriteReport.sizes(layer.compressedSize),
+                        image.name, "\(layer.index)", RewriteReport.codecs(layer.compression),
+                        RewriteReport.sizes(layer.compressedSize),
                         RewriteReport.sizes(layer.uncompressedSize), "\(layer.filesRemoved)", "\(layer.filesAdded)",
                         "\(layer.filesHardlinked)",
                     ])
                 }
                 if !image.modules.kept.isEmpty {
                     let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-                    layerRows.append([image.name, "kept", kept.joined(separator: ", "), "", "", "", ""])
+                    layerRows.append([image.name, "kept", kept.joined(separator: ", "), "", "", "", "", ""])
                 }
             }
             lines += RewriteReport.align(layerRows).map { "  " + $0 }

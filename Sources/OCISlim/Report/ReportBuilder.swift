@@ -11,6 +11,7 @@ struct ReportBuilder {
         for layer in images.flatMap(\.layers) where counted.insert(layer.blob).inserted {
             totals.layers += 1
             if !layer.unchanged { totals.layersRewritten += 1 }
+            if layer.compression.old != layer.compression.new { totals.layersRecompressed += 1 }
             totals.compressedSize.old += layer.compressedSize.old
             totals.compressedSize.new += layer.compressedSize.new
             totals.uncompressedSize.old += layer.uncompressedSize.old
@@ -21,7 +22,8 @@ struct ReportBuilder {
             totals.bytesSaved.merge(layer.bytesSaved, uniquingKeysWith: +)
         }
         return RewriteReport(
-            strategy: options.strategy.rawValue, input: options.input, output: options.output, images: images,
+            strategy: options.strategy.rawValue, compression: options.compression.description,
+            compressionLevel: options.compressionLevel, input: options.input, output: options.output, images: images,
             rewrittenBlobs: blobRewrites.sorted { $0.old < $1.old }, totals: totals, warnings: warnings
         )
     }

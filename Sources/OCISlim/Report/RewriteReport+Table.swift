@@ -3,15 +3,19 @@ extension RewriteReport {
     /// Renders the report as aligned text.
     public func renderTable() -> String {
         var lines: [String] = []
-        lines.append("ocislim rewrite --strategy \(strategy): \(input) → \(output)")
+        lines.append("ocislim rewrite --strategy \(strategy)\(compressionArguments): \(input) → \(output)")
         for image in images {
             lines.append("")
             lines.append("image \(image.name)  manifest \(image.manifest.old.short) → \(image.manifest.new.short)")
-            var rows: [[String]] = [["layer", "blob", "compressed", "uncompressed", "removed", "added", "linked", "saved by category"]]
+            var rows: [[String]] = [[
+                "layer", "blob", "codec", "compressed", "uncompressed", "removed", "added", "linked",
+                "saved by category",
+            ]]
             for layer in image.layers {
                 rows.append([
                     "\(layer.index)",
                     layer.unchanged ? "\(layer.blob.old.short) (unchanged)" : "\(layer.blob.old.short) → \(layer.blob.new.short)",
+                    Self.codecs(layer.compression),
                     Self.sizes(layer.compressedSize),
                     Self.sizes(layer.uncompressedSize),
                     "\(layer.filesRemoved)", "\(layer.filesAdded)", "\(layer.filesHardlinked)",
@@ -32,13 +36,25 @@ extension RewriteReport {
         }
         lines.append("")
         lines.append(
-            "total: \(totals.layersRewritten) of \(totals.layers) layers rewritten; "
+            "total: \(totals.layersRewritten) of \(totals.layers) layers rewritten"
+                + (totals.layersRecompressed > 0 ? " (\(totals.layersRecompressed) recompressed); " : "; ")
                 + "compressed \(Self.sizes(totals.compressedSize)); uncompressed \(Self.sizes(totals.uncompressedSize)); "
                 + "\(totals.filesRemoved) files removed, \(totals.filesAdded) added, \(totals.filesHardlinked) hardlinked"
         )
         if !totals.bytesSaved.isEmpty { lines.append("saved: \(Self.categories(totals.bytesSaved))") }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// ` --compression zstd --compression-level 19` as given, or nothing for the default (`keep`, default levels).
+    var compressionArguments: String {
+        (compression == "keep" ? "" : " --compression \(compression)")
+            + (compressionLevel.map { " --compression-level \($0)" } ?? "")
+    }
+
+    /// "gzip", or "gzip → zstd" for a layer written with another compression.
+    static func codecs(_ change: CompressionChange) -> String {
+        change.old == change.new ? change.old.rawValue : "\(change.old.rawValue) → \(change.new.rawValue)"
     }
 
     static func sizes(_ change: SizeChange) -> String {

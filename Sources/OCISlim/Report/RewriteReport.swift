@@ -7,6 +7,10 @@ public struct RewriteReport: Codable, Sendable {
     public var version = 1
     /// The strategy applied.
     public var strategy: String
+    /// `--compression`: `keep`, `gzip`, `zstd` or `none`.
+    public var compression: String
+    /// `--compression-level`, when given.
+    public var compressionLevel: Int32?
     /// The input layout.
     public var input: String
     /// The output layout.
@@ -41,12 +45,14 @@ public struct ImageReport: Codable, Sendable {
 public struct LayerReport: Codable, Sendable {
     /// Position in the manifest, 0 at the bottom.
     public var index: Int
-    /// The layer's media type.
+    /// The layer's media type in the input (`blob.newMediaType` is the output's when it changed).
     public var mediaType: String
     /// Whether the layer was passed through unchanged (same blob).
     public var unchanged: Bool
     /// The blob before and after.
     public var blob: BlobRewrite
+    /// The compression before and after.
+    public var compression: CompressionChange
     /// The diff_id before and after.
     public var diffID: BlobRewrite
     /// Compressed sizes before and after.
@@ -65,7 +71,21 @@ public struct LayerReport: Codable, Sendable {
 public struct BlobRewrite: Codable, Sendable, Hashable {
     public var old: Digest
     public var new: Digest
+    /// The media type of the old blob.
     public var mediaType: String?
+    /// The media type of the new blob, when it differs (a layer written with another compression).
+    public var newMediaType: String?
+}
+
+/// A layer's compression before and after.
+public struct CompressionChange: Codable, Sendable, Hashable {
+    public var old: LayerCompression
+    public var new: LayerCompression
+
+    public init(old: LayerCompression, new: LayerCompression) {
+        self.old = old
+        self.new = new
+    }
 }
 
 /// A size before and after.
@@ -87,6 +107,8 @@ public struct SizeChange: Codable, Sendable {
 public struct Totals: Codable, Sendable {
     public var layers = 0
     public var layersRewritten = 0
+    /// Layers written with another compression (whether or not their files changed).
+    public var layersRecompressed = 0
     public var compressedSize = SizeChange(old: 0, new: 0)
     public var uncompressedSize = SizeChange(old: 0, new: 0)
     public var filesRemoved = 0

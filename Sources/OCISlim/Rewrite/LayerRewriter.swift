@@ -8,23 +8,33 @@ import TarStream
 /// A layer as written to the output.
 struct RewrittenLayer: Sendable {
     let descriptor: Descriptor
+    let compression: LayerCompression
     let diffID: Digest
     let uncompressedSize: Int64
 }
 
 /// Rewrites one layer in a single streaming pass:
-/// blob → verify → decompress → tar edit (per the plan) → hash (diff_id) → compress (same codec) → hash → blob.
+/// blob → verify → decompress → tar edit (per the plan) → hash (diff_id) → compress (target codec) → hash → blob.
 struct LayerRewriter {
     let layout: ImageLayout
     let store: BlobStore
     /// The `--compile-with` worker, for sources compiled into sourceless bytecode.
     let compiler: BytecodeCompiler?
+    /// The compression level of every layer written compressed; nil for each codec's default.
+    let level: Int32?
+    /// How many threads read, decompress and compress one layer; the bytes do not depend on it.
+    let threads: Int
 
-    func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan) throws -> RewrittenLayer {
+    /// Edits the layer's tar per `plan` and writes it with `compression`.
+    func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan, to compression: LayerCompression)
+        throws -> RewrittenLayer
+    {
         let blob = try layout.openBlob(descriptor)
-        let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob)
+        let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob, threads: threads)
         let writer = try store.makeWriter()
-        let compressor = try makeCompressingSink(scanned.codec.streamCodec, downstream: writer)
+        let compressor = try makeCompressingSink(
+            compression.streamCodec, level: level, threads: threads, downstream: writer
+        )
         let tar = try HashingSink(compressor)
         let editor = try TarEditor(source: input, sink: tar)
         let entries = scanned.scan.entries
@@ -51,8 +61,34 @@ struct LayerRewriter {
         try tar.finish()
         let (digest, size) = try writer.commit()
         return RewrittenLayer(
-            descriptor: Descriptor(mediaType: descriptor.mediaType, digest: digest, size: size),
+            descriptor: descriptor.layer(compressed: compression, digest: digest, size: size), compression: compression,
             diffID: Digest(sha256Hex: try tar.hexDigest()), uncompressedSize: tar.count
+        )
+    }
+
+    /// Writes the layer's tar, byte for byte, with `compression`: its diff_id stays.
+    func recompress(_ descriptor: Descriptor, scanned: ScannedLayer, to compression: LayerCompression) throws
+        -> RewrittenLayer
+    {
+        let blob = try layout.openBlob(descriptor)
+        let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob, threads: threads)
+        let writer = try store.makeWriter()
+        let tar = try HashingSink(
+            try makeCompressingSink(compression.streamCodec, level: level, threads: threads, downstream: writer)
+        )
+        // Reading to the end checks the blob's digest and the old codec's trailer.
+        _ = try input.copy(to: tar)
+        try tar.finish()
+        let diffID = Digest(sha256Hex: try tar.hexDigest())
+        guard diffID == scanned.diffID else {
+            throw RewriteError.inputChanged(
+                layer: descriptor.digest, detail: "its tar hashed to \(scanned.diffID), now to \(diffID)"
+            )
+        }
+        let (digest, size) = try writer.commit()
+        return RewrittenLayer(
+            descriptor: descriptor.layer(compressed: compression, digest: digest, size: size), compression: compression,
+            diffID: diffID, uncompressedSize: tar.count
         )
     }
 

@@ -24,11 +24,11 @@ enum DocumentPatcher {
         return try document.encoded()
     }
 
-    /// A manifest whose config and layers point at new blobs.
+    /// A manifest whose config and layers point at new blobs; a recompressed layer gets its new media type.
     static func manifest(_ bytes: [UInt8], config: Descriptor, layers: [Descriptor], what: String) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
         document["config"]?.setDescriptorTarget(digest: config.digest, size: config.size)
-        try retarget(&document, list: "layers", to: layers, what: what)
+        try retarget(&document, list: "layers", to: layers, what: what, mediaTypes: true)
         return try document.encoded()
     }
 
@@ -39,13 +39,19 @@ enum DocumentPatcher {
         return try document.encoded()
     }
 
-    /// Points each descriptor of the array `list` at the blob of the matching new descriptor.
-    private static func retarget(_ document: inout JSONValue, list: String, to targets: [Descriptor], what: String) throws {
+    /// Points each descriptor of the array `list` at the blob of the matching new descriptor, and gives it the new
+    /// descriptor's media type when `mediaTypes` (the media types of index entries never change).
+    private static func retarget(
+        _ document: inout JSONValue, list: String, to targets: [Descriptor], what: String, mediaTypes: Bool = false
+    ) throws {
         guard var entries = document[list]?.arrayValue, entries.count == targets.count else {
             throw OCIError.invalidDocument(what: what, reason: "\(list) changed while being read")
         }
         for index in entries.indices {
             entries[index].setDescriptorTarget(digest: targets[index].digest, size: targets[index].size)
+            if mediaTypes && entries[index]["mediaType"]?.stringValue != targets[index].mediaType {
+                entries[index]["mediaType"] = .string(targets[index].mediaType)
+            }
         }
         document[list] = .array(entries)
     }

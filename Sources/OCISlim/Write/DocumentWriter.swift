@@ -62,8 +62,9 @@ struct DocumentWriter {
             let summary = PlanSummary(plan: layerPlan, scan: scanned.scan)
             layerReports.append(
                 LayerReport(
-                    index: index, mediaType: layer.mediaType, unchanged: layerPlan.isUnchanged,
-                    blob: BlobRewrite(old: layer.digest, new: result.descriptor.digest, mediaType: layer.mediaType),
+                    index: index, mediaType: layer.mediaType, unchanged: result.descriptor.digest == layer.digest,
+                    blob: BlobRewrite(old: layer, new: result.descriptor),
+                    compression: CompressionChange(old: scanned.codec, new: result.compression),
                     diffID: BlobRewrite(old: scanned.diffID, new: result.diffID, mediaType: nil),
                     compressedSize: SizeChange(old: layer.size, new: result.descriptor.size),
                     uncompressedSize: SizeChange(old: scanned.uncompressedSize, new: result.uncompressedSize),
@@ -126,7 +127,17 @@ struct DocumentWriter {
     }
 
     private mutating func note(_ old: Descriptor, _ new: Descriptor) {
-        let rewrite = BlobRewrite(old: old.digest, new: new.digest, mediaType: old.mediaType)
+        let rewrite = BlobRewrite(old: old, new: new)
         if !blobRewrites.contains(rewrite) { blobRewrites.append(rewrite) }
+    }
+}
+
+extension BlobRewrite {
+    /// The change from one blob to another, with the new media type when it differs.
+    init(old: Descriptor, new: Descriptor) {
+        self.init(
+            old: old.digest, new: new.digest, mediaType: old.mediaType,
+            newMediaType: new.mediaType == old.mediaType ? nil : new.mediaType
+        )
     }
 }
