@@ -1,6 +1,15 @@
 // swift-tools-version: 6.0
 // ocislim: read an OCI image layout → plan → rewrite layers (Python minimization) → write a new layout → report.
+import Foundation
 import PackageDescription
+
+/// ISA-L's inflate is used where its headers are installed (Debian: libisal-dev, which scripts/setup.sh installs);
+/// elsewhere, or with OCISLIM_WITHOUT_ISAL=1 in the environment, gzip layers are inflated by zlib.
+let hasISAL =
+    ProcessInfo.processInfo.environment["OCISLIM_WITHOUT_ISAL"] != "1"
+    && ["/usr/include/isa-l/igzip_lib.h", "/usr/local/include/isa-l/igzip_lib.h"].contains {
+        FileManager.default.fileExists(atPath: $0)
+    }
 
 let package = Package(
     name: "ocislim",
@@ -24,7 +33,11 @@ let package = Package(
         // MARK: Thin Swift wrappers that hide every pointer.
         .target(name: "ByteIO"),
         .target(name: "Hashing", dependencies: ["CCrypto", "ByteIO"]),
-        .target(name: "Codecs", dependencies: ["CZlib", "CZstd", "CDeflate", "CIsal", "ByteIO"]),
+        .target(
+            name: "Codecs",
+            dependencies: ["CZlib", "CZstd", "CDeflate", "ByteIO"] + (hasISAL ? ["CIsal"] : []),
+            swiftSettings: hasISAL ? [.define("OCISLIM_ISAL")] : []
+        ),
         .target(name: "TarStream", dependencies: ["CArchive", "ByteIO"]),
 
         // MARK: The domain: the OCI image model and the Python minimizer. No C modules here.

@@ -1,4 +1,5 @@
-/// A codec that, once it has failed, keeps failing the same way: a half-written stream must not be continued.
+/// A codec that, once it has failed, keeps failing the same way: a half-written or half-read stream must not be
+/// continued.
 protocol StickyFailure: AnyObject {
     /// The first error the codec met; every later call throws it.
     var failure: (any Error)? { get set }
@@ -6,9 +7,9 @@ protocol StickyFailure: AnyObject {
 
 extension StickyFailure {
     /// Runs `body`, remembering its error before rethrowing it.
-    func recordingFailure(_ body: () throws -> Void) throws {
+    func recordingFailure<Result>(_ body: () throws -> Result) throws -> Result {
         do {
-            try body()
+            return try body()
         } catch {
             failure = error
             throw error

@@ -2,7 +2,7 @@ import ByteIO
 import CZstd
 
 /// Decompresses a zstd stream of one or more frames (skippable frames included).
-public final class ZstdDecompressor: ByteSource {
+public final class ZstdDecompressor: ByteSource, StickyFailure {
     private let upstream: ByteSource
     private let context: OpaquePointer
     private let inputStorage: UnsafeMutableRawBufferPointer
@@ -13,7 +13,7 @@ public final class ZstdDecompressor: ByteSource {
     // The last call filled the caller's buffer mid-frame, so zstd may hold decoded bytes without needing input.
     private var outputPending = false
     private var ended = false
-    private var failure: (any Error)?
+    var failure: (any Error)?
 
     /// Reads zstd data from `upstream`.
     public init(upstream: ByteSource) throws {
@@ -34,12 +34,7 @@ public final class ZstdDecompressor: ByteSource {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let failure { throw failure }
         guard let base = buffer.baseAddress, buffer.count > 0, !ended else { return 0 }
-        do {
-            return try decompressSome(into: base, capacity: buffer.count)
-        } catch {
-            failure = error
-            throw error
-        }
+        return try recordingFailure { try decompressSome(into: base, capacity: buffer.count) }
     }
 
     /// Decompresses until at least one byte is produced or the last frame has ended; returns the bytes produced.
