@@ -25,7 +25,7 @@ extension OCISlimCommand {
         @OptionGroup(title: "Compression")
         var compression: CompressionOptions
 
-        @Option(help: "Layers processed at once, and threads compressing each (default: the number of cores).")
+        @Option(help: "Layers processed at once, and threads working on each (default: the number of cores).")
         var jobs: Int?
 
         @Flag(name: .shortAndLong, help: "Print no progress on standard error.")

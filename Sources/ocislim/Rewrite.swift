@@ -77,7 +77,7 @@ extension OCISlimCommand {
         @Flag(help: "Print the report as JSON on standard output instead of a table.")
         var json = false
 
-        @Option(help: "Layers processed at once, and threads compressing each (default: the number of cores).")
+        @Option(help: "Layers processed at once, and threads working on each (default: the number of cores).")
         var jobs: Int?
 
         @Flag(name: .shortAndLong, help: "Print no progress on standard error.")

@@ -131,6 +131,10 @@ import Testing
         let audit = try await ImageAuditor(input: input).run()
         #expect(try LayoutFixture.files(under: fixture.root) == before, "audit writes nothing")
         #expect(audit.strategies.map(\.name) == ["dedup", "drop-optimized", "drop-bytecode", "sourceless", "sourceless --sources drop"])
+        // Why sources were kept is listed under each sourceless table, not squeezed into a size column.
+        let table = audit.renderTable().split(separator: "\n")
+        #expect(table.filter { $0.contains(": sources kept: ") }.count == 2, "\(table)")
+        #expect(!table.contains { $0.split(separator: " ").dropFirst().first == "kept" }, "\(table)")
         for (index, variant) in ImageAuditor.allVariants.enumerated() {
             let output = fixture.path("out-\(index)")
             let rewritten = try await ImageRewriter(

@@ -31,12 +31,13 @@ extension AuditReport {
                         "\(layer.filesHardlinked)",
                     ])
                 }
-                if !image.modules.kept.isEmpty {
-                    let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-                    layerRows.append([image.name, "kept", kept.joined(separator: ", "), "", "", "", "", ""])
-                }
             }
             lines += RewriteReport.align(layerRows).map { "  " + $0 }
+            // Under the table, not in a column: the reasons are too long to line up with sizes.
+            for image in entry.report.images where !image.modules.kept.isEmpty {
+                let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                lines.append("  \(image.name): sources kept: \(kept.joined(separator: ", "))")
+            }
         }
         return lines.joined(separator: "\n")
     }
