@@ -521,7 +521,15 @@ check_cli_usage() {
     local rc=0
     "$OCISLIM" rewrite --strategy nonsense "$IMG" "$WORK/cli/out2" 2> "$WORK/cli/usage" || rc=$?
     cat "$WORK/cli/usage"
-    [[ $rc -eq 64 ]] && grep -q "drop-bytecode" "$WORK/cli/usage"
+    [[ $rc -eq 64 ]] && grep -q "drop-bytecode" "$WORK/cli/usage" || return 1
+    # --jobs 0 is refused the same way by both commands (they share the option).
+    for command in rewrite audit; do
+        rc=0
+        "$OCISLIM" "$command" --jobs 0 "$IMG" $([[ $command == rewrite ]] && echo "$WORK/cli/out2") \
+            2> "$WORK/cli/jobs" || rc=$?
+        cat "$WORK/cli/jobs"
+        [[ $rc -eq 64 ]] && grep -q -- "--jobs must be at least 1" "$WORK/cli/jobs" || return 1
+    done
 }
 # A compression level no codec of the output takes is a usage error, found before any layer is read: from the
 # options alone (gzip), or from the image's layers under --compression keep (which keeps gzip here).

@@ -25,21 +25,16 @@ extension OCISlimCommand {
         @OptionGroup(title: "Compression")
         var compression: CompressionOptions
 
-        @Option(help: "Layers processed at once, and threads working on each (default: the number of cores).")
-        var jobs: Int?
-
-        @Flag(name: .shortAndLong, help: "Print no progress on standard error.")
-        var quiet = false
+        @OptionGroup
+        var runOptions: RunOptions
 
         @Argument(help: ArgumentHelp("The OCI image layout directory to audit.", valueName: "input"))
         var input: String
 
         func run() async throws {
-            let quiet = quiet
             let auditor = ImageAuditor(
                 input: input, minimumLayerSaving: minLayerSaving, compression: compression.output,
-                compressionLevel: compression.compressionLevel, jobs: jobs,
-                progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
+                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.progress
             )
             let report: AuditReport
             do {

@@ -77,11 +77,8 @@ extension OCISlimCommand {
         @Flag(help: "Print the report as JSON on standard output instead of a table.")
         var json = false
 
-        @Option(help: "Layers processed at once, and threads working on each (default: the number of cores).")
-        var jobs: Int?
-
-        @Flag(name: .shortAndLong, help: "Print no progress on standard error.")
-        var quiet = false
+        @OptionGroup
+        var runOptions: RunOptions
 
         @Argument(help: ArgumentHelp("The input OCI image layout directory.", valueName: "input"))
         var input: String
@@ -90,7 +87,6 @@ extension OCISlimCommand {
         var output: String
 
         func validate() throws {
-            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
             if minLayerSaving < 0 { throw ValidationError("--min-layer-saving cannot be negative.") }
             if strategy != .sourceless && (sources != .keep || sourceHook || !keepPatterns.isEmpty || compileWith != nil) {
                 throw ValidationError(
@@ -103,15 +99,13 @@ extension OCISlimCommand {
         }
 
         func run() async throws {
-            let quiet = quiet
             let options = RewriteOptions(
                 input: input, output: output, strategy: strategy.strategy,
                 sourceless: SourcelessOptions(
                     keepSources: sources == .keep, sourceHook: sourceHook, keepPatterns: keepPatterns
                 ),
                 compileWith: compileWith, minimumLayerSaving: minLayerSaving, compression: compression.output,
-                compressionLevel: compression.compressionLevel, jobs: jobs,
-                progress: { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
+                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.progress
             )
             let result: RewriteReport
             do {
