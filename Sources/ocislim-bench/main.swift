@@ -40,13 +40,6 @@ func measure(_ what: String, input: Int, _ body: () throws -> Int) rethrows {
     print(what, input, output, String(format: "%.3f", seconds), String(format: "%.1f", Double(input) / seconds / 1e6))
 }
 
-/// Sink that only counts.
-final class CountingOnly: ByteSink {
-    var count = 0
-    func write(_ bytes: UnsafeRawBufferPointer) throws { count += bytes.count }
-    func finish() throws {}
-}
-
 func run(_ arguments: [String]) throws {
     guard arguments.count >= 2 else { throw BenchError.usage }
     let bytes = try load(arguments[1])
@@ -60,18 +53,18 @@ func run(_ arguments: [String]) throws {
     case "inflate":
         try measure("inflate", input: bytes.count) {
             let source = try makeDecompressingSource(.gzip, upstream: MemorySource(bytes))
-            let sink = CountingOnly()
+            let sink = CountingSink()
             try source.copy(to: sink)
-            return sink.count
+            return Int(sink.count)
         }
     case "deflate":
         guard arguments.count == 3, let threads = Int(arguments[2]) else { throw BenchError.usage }
         try measure("deflate-\(threads)", input: bytes.count) {
-            let sink = CountingOnly()
+            let sink = CountingSink()
             let compressor = try makeCompressingSink(.gzip, threads: threads, downstream: sink)
             try compressor.write(bytes)
             try compressor.finish()
-            return sink.count
+            return Int(sink.count)
         }
     default:
         throw BenchError.usage

@@ -29,60 +29,61 @@ struct LayerRewriter {
     func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan, to compression: LayerCompression)
         throws -> RewrittenLayer
     {
-        let blob = try layout.openBlob(descriptor)
-        let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob, threads: threads)
-        let writer = try store.makeWriter()
-        let compressor = try makeCompressingSink(
-            compression.streamCodec, level: level, threads: threads, downstream: writer
-        )
-        let tar = try HashingSink(compressor)
-        let editor = try TarEditor(source: input, sink: tar)
         let entries = scanned.scan.entries
-        _ = try editor.run(
-            decide: { index, entry in
-                guard index < entries.count, ImagePath(tarName: entry.path.bytes) == entries[index].path else {
-                    throw RewriteError.inputChanged(
-                        layer: descriptor.digest, detail: "entry \(index) is now \(entry.path)"
-                    )
+        return try writeLayer(descriptor, scanned: scanned, to: compression) { input, tar in
+            let editor = try TarEditor(source: input, sink: tar)
+            _ = try editor.run(
+                decide: { index, entry in
+                    guard index < entries.count, ImagePath(tarName: entry.path.bytes) == entries[index].path else {
+                        throw RewriteError.inputChanged(
+                            layer: descriptor.digest, detail: "entry \(index) is now \(entry.path)"
+                        )
+                    }
+                    return try edit(for: plan.actions[index], entry: entry)
+                },
+                append: {
+                    try plan.additions.map { file in
+                        let entry = try NewTarEntry.regularFile(
+                            path: TarPath(bytes: file.path.bytes), size: Int64(file.data.count),
+                            permissions: file.metadata.permissions, uid: file.metadata.uid, gid: file.metadata.gid,
+                            mtime: file.metadata.mtime
+                        )
+                        return (entry, file.data)
+                    }
                 }
-                return try edit(for: plan.actions[index], entry: entry)
-            },
-            append: {
-                try plan.additions.map { file in
-                    let entry = try NewTarEntry.regularFile(
-                        path: TarPath(bytes: file.path.bytes), size: Int64(file.data.count),
-                        permissions: file.metadata.permissions, uid: file.metadata.uid, gid: file.metadata.gid,
-                        mtime: file.metadata.mtime
-                    )
-                    return (entry, file.data)
-                }
-            }
-        )
-        try tar.finish()
-        let (digest, size) = try writer.commit()
-        return RewrittenLayer(
-            descriptor: descriptor.layer(compressed: compression, digest: digest, size: size), compression: compression,
-            diffID: Digest(sha256Hex: try tar.hexDigest()), uncompressedSize: tar.count
-        )
+            )
+        }
     }
 
     /// Writes the layer's tar, byte for byte, with `compression`: its diff_id stays.
     func recompress(_ descriptor: Descriptor, scanned: ScannedLayer, to compression: LayerCompression) throws
         -> RewrittenLayer
     {
+        // Reading to the end checks the blob's digest and the old codec's trailer.
+        try writeLayer(descriptor, scanned: scanned, to: compression, expectedDiffID: scanned.diffID) { input, tar in
+            _ = try input.copy(to: tar)
+        }
+    }
+
+    /// Streams the layer's tar from its verified blob through `transform` into a new blob with `compression`,
+    /// hashing the tar (diff_id) and the blob on the way. With `expectedDiffID` the new blob is kept only if the tar
+    /// hashes to it.
+    private func writeLayer(
+        _ descriptor: Descriptor, scanned: ScannedLayer, to compression: LayerCompression,
+        expectedDiffID: Digest? = nil, _ transform: (ByteSource, ByteSink) throws -> Void
+    ) throws -> RewrittenLayer {
         let blob = try layout.openBlob(descriptor)
         let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob, threads: threads)
         let writer = try store.makeWriter()
         let tar = try HashingSink(
             try makeCompressingSink(compression.streamCodec, level: level, threads: threads, downstream: writer)
         )
-        // Reading to the end checks the blob's digest and the old codec's trailer.
-        _ = try input.copy(to: tar)
+        try transform(input, tar)
         try tar.finish()
         let diffID = Digest(sha256Hex: try tar.hexDigest())
-        guard diffID == scanned.diffID else {
+        if let expectedDiffID, diffID != expectedDiffID {
             throw RewriteError.inputChanged(
-                layer: descriptor.digest, detail: "its tar hashed to \(scanned.diffID), now to \(diffID)"
+                layer: descriptor.digest, detail: "its tar hashed to \(expectedDiffID), now to \(diffID)"
             )
         }
         let (digest, size) = try writer.commit()
