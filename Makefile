@@ -8,7 +8,7 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= drop-bytecode
 BENCH_ARGS ?=
 
-.PHONY: all setup build release test unit e2e demo bench bench-memory clean
+.PHONY: all setup build release lint format test unit e2e demo bench bench-memory clean
 
 all: build
 
@@ -20,6 +20,15 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release
+
+## Formatting and lint (.swift-format): `make lint` fails on any finding; `make format` rewrites the tree in place.
+SWIFT_FORMAT_PATHS := Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
 
 ## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image.
 test: unit e2e

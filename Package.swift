@@ -19,7 +19,7 @@ let package = Package(
         .library(name: "OCISlim", targets: ["OCISlim"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // MARK: C libraries, one module each, found through pkg-config.

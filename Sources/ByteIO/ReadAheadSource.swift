@@ -70,7 +70,7 @@ private final class ChunkBuffers: @unchecked Sendable {
     }
 
     deinit {
-        all.forEach { $0.deallocate() }
+        for chunk in all { chunk.deallocate() }
     }
 
     /// The background thread: fills free chunks from `upstream` until it ends, fails or the reader stops.

@@ -58,7 +58,8 @@ public func makeCompressingSink(_ codec: Codec, level: Int32? = nil, threads: In
     switch codec {
     case .none: downstream
     case .gzip:
-        try GzipMemberCompressor(level: level ?? GzipMemberCompressor.defaultLevel, threads: threads, downstream: downstream)
+        try GzipMemberCompressor(
+            level: level ?? GzipMemberCompressor.defaultLevel, threads: threads, downstream: downstream)
     case .zstd:
         try ZstdCompressor(level: level ?? ZstdCompressor.defaultLevel, threads: threads, downstream: downstream)
     }

@@ -22,7 +22,8 @@ public enum SipHash {
     public static func cpythonSourceHash(_ source: [UInt8], magic: UInt16, compressionRounds: Int) throws -> [UInt8] {
         // CPython keys the hash with _RAW_MAGIC_NUMBER: the four header bytes (magic LE + "\r\n") read as a
         // little-endian integer, zero-extended to k0, with k1 = 0. OpenSSL takes k0 then k1 as 16 LE bytes.
-        let key = [UInt8(truncatingIfNeeded: magic), UInt8(truncatingIfNeeded: magic >> 8), 0x0d, 0x0a]
+        let key =
+            [UInt8(truncatingIfNeeded: magic), UInt8(truncatingIfNeeded: magic >> 8), 0x0d, 0x0a]
             + [UInt8](repeating: 0, count: 12)
         // _Py_KeyedHash pairs c compression rounds with c + 2 finalization rounds: SipHash-2-4, later SipHash-1-3.
         return try hash(

@@ -2,6 +2,8 @@
 // https://github.com/opencontainers/image-spec/blob/main/manifest.md
 // https://github.com/opencontainers/image-spec/blob/main/config.md
 
+import struct Foundation.Data
+
 /// The fields of an image index (or Docker manifest list) that the tool walks.
 public struct ImageIndex: Codable, Sendable {
     /// The document's media type, if it states one.
@@ -27,14 +29,25 @@ public struct ImageConfig: Codable, Sendable {
     /// The layer chain: one diff_id per layer.
     public struct RootFS: Codable, Sendable {
         public var type: String
-        public var diff_ids: [Digest]
+        public var diffIDs: [Digest]
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case diffIDs = "diff_ids"
+        }
     }
 
     /// The execution parameters; only `Env` is read.
     public struct Execution: Codable, Sendable {
-        public var Env: [String]?
-        public var Cmd: [String]?
-        public var Entrypoint: [String]?
+        public var env: [String]?
+        public var cmd: [String]?
+        public var entrypoint: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case env = "Env"
+            case cmd = "Cmd"
+            case entrypoint = "Entrypoint"
+        }
     }
 
     public var rootfs: RootFS
@@ -55,5 +68,3 @@ extension Decodable {
         }
     }
 }
-
-import struct Foundation.Data

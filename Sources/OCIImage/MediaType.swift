@@ -78,5 +78,6 @@ public enum MediaType {
 
 /// The compression named by a layer's media type.
 public enum LayerCompression: String, Sendable, Codable {
-    case uncompressed = "none", gzip, zstd
+    case uncompressed = "none"
+    case gzip, zstd
 }

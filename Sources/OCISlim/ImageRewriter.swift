@@ -1,3 +1,4 @@
+import Foundation
 import OCIImage
 import PythonMinimizer
 
@@ -84,7 +85,8 @@ struct RewritePipeline: Sendable {
 
     /// Refuses a `--compile-with` interpreter whose minor version no `lib/pythonX.Y` of the image has.
     func checkVersion(of compiler: BytecodeCompiler, against scans: [Digest: ScannedLayer]) throws {
-        let versions = Set(scans.values.flatMap { $0.scan.entries.compactMap { PythonFile.interpreterVersion($0.path) } })
+        let versions = Set(
+            scans.values.flatMap { $0.scan.entries.compactMap { PythonFile.interpreterVersion($0.path) } })
         guard versions.contains(compiler.version) else {
             throw CompileError.versionMismatch(
                 compiler: compiler.executable, version: compiler.version, image: versions.sorted()
@@ -102,7 +104,7 @@ struct RewritePipeline: Sendable {
         for image in graph.images {
             let layerScans = try image.manifest.layers.enumerated().map { index, layer in
                 guard let scan = scans[layer.digest] else { preconditionFailure("every layer is scanned") }
-                let listed = image.config.rootfs.diff_ids[index]
+                let listed = image.config.rootfs.diffIDs[index]
                 guard scan.diffID == listed else {
                     throw RewriteError.diffIDMismatch(
                         layer: layer.digest, config: image.manifest.config.digest, expected: listed, actual: scan.diffID
@@ -111,7 +113,7 @@ struct RewritePipeline: Sendable {
                 return scan.scan
             }
             let execution = image.config.config
-            let context = ImageContext(entrypoint: execution?.Entrypoint, cmd: execution?.Cmd)
+            let context = ImageContext(entrypoint: execution?.entrypoint, cmd: execution?.cmd)
             plans[image.descriptor.digest] = planner.plan(layerScans, context: context)
         }
         return plans
@@ -238,8 +240,7 @@ func concurrentMap<Item: Sendable, Result: Sendable>(
             results[index] = result
             startNext()
         }
-        return results.map { $0! }
+        // Every index was filled: the loop above runs until the group has no task left.
+        return results.compactMap { $0 }
     }
 }
-
-import Foundation

@@ -1,5 +1,7 @@
 import PythonMinimizer
 
+import class Foundation.ProcessInfo
+
 /// What `rewrite` is asked to do.
 public struct RewriteOptions: Sendable {
     /// The input OCI image layout directory; never modified.
@@ -41,5 +43,3 @@ public struct RewriteOptions: Sendable {
         self.progress = progress
     }
 }
-
-import class Foundation.ProcessInfo

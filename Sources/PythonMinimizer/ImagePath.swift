@@ -9,9 +9,15 @@ public struct ImagePath: Hashable, Sendable, Comparable, CustomStringConvertible
     public init(tarName: [UInt8]) {
         var slice = tarName[...]
         while true {
-            if slice.starts(with: [0x2e, 0x2f]) { slice = slice.dropFirst(2) }  // "./"
-            else if slice.first == 0x2f { slice = slice.dropFirst() }  // "/"
-            else { break }
+            if slice.starts(with: [0x2e, 0x2f]) {
+                slice = slice.dropFirst(2)
+            }  // "./"
+            else if slice.first == 0x2f {
+                slice = slice.dropFirst()
+            }  // "/"
+            else {
+                break
+            }
         }
         while slice.last == 0x2f { slice = slice.dropLast() }
         if slice == [0x2e][...] { slice = [] }

@@ -26,13 +26,17 @@ extension Planner {
         // Conversions touch disjoint entries (each module's own source and bytecode), so their order is immaterial.
         let accepted = dropConversionsInSmallLayers(conversions, scans)
         summary.compiled = accepted.filter(\.compiles).count
-        if accepted.count < conversions.count { summary.kept["layer saves too little"] = conversions.count - accepted.count }
+        if accepted.count < conversions.count {
+            summary.kept["layer saves too little"] = conversions.count - accepted.count
+        }
         summary.converted = accepted.count
         var plans = [LayerPlan](repeating: LayerPlan(), count: scans.count)
         for conversion in accepted {
             for (layer, index, action) in conversion.actions {
                 plans[layer].actions[index] = action
-                if case .materialize = action, let link = conversion.actions.first(where: { $0.layer == layer && $0.action == .absorbed }) {
+                if case .materialize = action,
+                    let link = conversion.actions.first(where: { $0.layer == layer && $0.action == .absorbed })
+                {
                     plans[layer].dependentLinks[index, default: []].append(link.index)
                 }
             }
@@ -55,7 +59,9 @@ extension Planner {
     ) -> Result<Conversion, KeepReason> {
         let entry = scans[source.layer].entries[source.index]
         let path = entry.path
-        guard PythonFile.isImportable(path) else { return .failure(KeepReason("not importable (outside Python trees)")) }
+        guard PythonFile.isImportable(path) else {
+            return .failure(KeepReason("not importable (outside Python trees)"))
+        }
         guard !context.runPaths.contains(path) else { return .failure(KeepReason("run by path (Entrypoint/Cmd)")) }
         guard entry.metadata.permissions & 0o111 == 0 else { return .failure(KeepReason("executable script")) }
         if let pattern = sourcelessOptions.keepPatterns.lazy.map(GlobPattern.init).first(where: { $0.matches(path) }) {
@@ -69,7 +75,8 @@ extension Planner {
         let plain = cached.filter { $0.optimization == 0 }
         let stem = path.name.dropLast(3)
         let beside = directory.appending(bytes: stem + Array(".pyc".utf8))
-        let compressed = directory.appending(SourceHook.sourcesDirectoryName).appending(bytes: stem + Array(".zpy".utf8))
+        let compressed = directory.appending(SourceHook.sourcesDirectoryName).appending(
+            bytes: stem + Array(".zpy".utf8))
         guard let bytecode = plain.first else {
             guard let version = sourcelessOptions.compileVersion, PythonFile.interpreterVersion(path) == version else {
                 return .failure(KeepReason("no bytecode"))
@@ -84,13 +91,17 @@ extension Planner {
             for copy in top.occurrences(of: path) {
                 conversion.actions.append((copy.layer, copy.index, .drop(.sources)))
             }
-            conversion.set(source.layer, source.index, .compileSource(
-                into: beside, sources: sourcelessOptions.keepSources ? compressed : nil, createDirectory: false,
-                whiteout: false
-            ))
+            conversion.set(
+                source.layer, source.index,
+                .compileSource(
+                    into: beside, sources: sourcelessOptions.keepSources ? compressed : nil, createDirectory: false,
+                    whiteout: false
+                ))
             return .success(conversion)
         }
-        guard Set(cached.map(\.tag)).count == 1 else { return .failure(KeepReason("bytecode for several interpreters")) }
+        guard Set(cached.map(\.tag)).count == 1 else {
+            return .failure(KeepReason("bytecode for several interpreters"))
+        }
         guard !top.isVisible(beside) else { return .failure(KeepReason("a sourceless .pyc is already there")) }
 
         // The bytecode's data: its own entry, or, for a hardlink, the earlier entry it links to in its layer.
@@ -98,7 +109,9 @@ extension Planner {
         var dataOwner = (layer: bytecode.layer, index: bytecode.index)
         if bytecodeEntry.kind == .hardlink {
             guard let target = bytecodeEntry.hardlinkTarget, target.parent == bytecode.path.parent,
-                let targetIndex = scans[bytecode.layer].entries[..<bytecode.index].lastIndex(where: { $0.path == target }),
+                let targetIndex = scans[bytecode.layer].entries[..<bytecode.index].lastIndex(where: {
+                    $0.path == target
+                }),
                 scans[bytecode.layer].entries[targetIndex].kind == .regular
             else { return .failure(KeepReason("bytecode is a hardlink outside its __pycache__")) }
             dataOwner = (bytecode.layer, targetIndex)
@@ -124,7 +137,8 @@ extension Planner {
             conversion.set(dataOwner.layer, dataOwner.index, .move(to: beside, whiteout: false))
         } else {
             let category: SavingCategory = .bytecode
-            conversion.set(dataOwner.layer, dataOwner.index, .materialize(as: beside, category: category, whiteout: false))
+            conversion.set(
+                dataOwner.layer, dataOwner.index, .materialize(as: beside, category: category, whiteout: false))
             conversion.set(bytecode.layer, bytecode.index, .absorbed)
         }
         // Every copy of the source goes too; the visible one becomes the compressed copy.
@@ -132,7 +146,8 @@ extension Planner {
             conversion.actions.append((copy.layer, copy.index, .drop(.sources)))
         }
         if sourcelessOptions.keepSources {
-            conversion.set(source.layer, source.index, .compressSource(into: compressed, createDirectory: false, whiteout: false))
+            conversion.set(
+                source.layer, source.index, .compressSource(into: compressed, createDirectory: false, whiteout: false))
         }
         return .success(conversion)
     }
@@ -167,7 +182,8 @@ extension Planner {
                 switch plans[layer].actions[index] {
                 case .compressSource(let path, _, let whiteout)?:
                     let isFirst = created.insert(path.parent).inserted
-                    plans[layer].actions[index] = .compressSource(into: path, createDirectory: isFirst, whiteout: whiteout)
+                    plans[layer].actions[index] = .compressSource(
+                        into: path, createDirectory: isFirst, whiteout: whiteout)
                 case .compileSource(let pyc, let sources?, _, let whiteout)?:
                     let isFirst = created.insert(sources.parent).inserted
                     plans[layer].actions[index] = .compileSource(
@@ -186,8 +202,11 @@ extension Planner {
         let metadata = EntryMetadata(permissions: 0o644, mtime: newest)
         return top.sitePackagesDirectories.flatMap { directory in
             [
-                AddedFile(path: directory.appending(SourceHook.pthFileName), data: SourceHook.pthContents, metadata: metadata),
-                AddedFile(path: directory.appending(SourceHook.moduleFileName), data: SourceHook.moduleSource, metadata: metadata),
+                AddedFile(
+                    path: directory.appending(SourceHook.pthFileName), data: SourceHook.pthContents, metadata: metadata),
+                AddedFile(
+                    path: directory.appending(SourceHook.moduleFileName), data: SourceHook.moduleSource,
+                    metadata: metadata),
             ]
         }
     }

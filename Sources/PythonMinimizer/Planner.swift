@@ -18,7 +18,8 @@ public struct Planner: Sendable {
     public let sourcelessOptions: SourcelessOptions
 
     /// Makes a planner.
-    public init(strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions()) {
+    public init(strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions())
+    {
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
         self.sourcelessOptions = sourceless

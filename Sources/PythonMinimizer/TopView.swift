@@ -32,7 +32,8 @@ struct TopView {
             for entry in scan.entries {
                 if let whiteout = Whiteout(entry.path) { view.record(whiteout, in: layer) }
             }
-            for (index, entry) in scan.entries.enumerated() where Whiteout(entry.path) == nil && entry.kind != .directory {
+            for (index, entry) in scan.entries.enumerated()
+            where Whiteout(entry.path) == nil && entry.kind != .directory {
                 view.recordWrite(entry.path, present: true, in: layer)
                 latest[entry.path] = Located(layer: layer, index: index)
                 copies[entry.path, default: []].append(Located(layer: layer, index: index))

@@ -1,7 +1,7 @@
 import CArchive
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An entry to write that the input did not have in this form: a marker file, a whiteout, a hardlink, a renamed copy.
@@ -88,7 +88,10 @@ extension NewTarEntry: Sendable {}
 
 /// Calls `body` with the name as a NUL-terminated C string of its raw bytes.
 func withCString<T>(_ path: TarPath, _ body: (UnsafePointer<CChar>) -> T) -> T {
-    var terminated = path.bytes.map { CChar(bitPattern: $0) }
-    terminated.append(0)
-    return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
+    let terminated = path.bytes.map { CChar(bitPattern: $0) } + [0]
+    return terminated.withUnsafeBufferPointer { buffer in
+        // A non-empty array always has storage.
+        guard let start = buffer.baseAddress else { preconditionFailure("a terminated C string is never empty") }
+        return body(start)
+    }
 }

@@ -1,7 +1,7 @@
 import CArchive
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The kind of a tar entry.

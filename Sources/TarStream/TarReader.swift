@@ -2,7 +2,7 @@ import ByteIO
 import CArchive
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads tar entries from a byte stream through libarchive, never touching the filesystem.

@@ -2,7 +2,7 @@ import ByteIO
 import CArchive
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes tar entries (pax format, ustar headers where they suffice) to a byte sink through libarchive.
@@ -61,9 +61,10 @@ public final class TarWriter {
     /// Writes data of the current entry; every byte is written.
     public func writeData(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished else { throw TarError.finished }
+        guard let start = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let written = archive_write_data(archive, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = archive_write_data(archive, start + offset, bytes.count - offset)
             if written < 0 {
                 if let sinkError { throw sinkError }
                 throw TarError.archive(

@@ -19,7 +19,8 @@ extension OCISlimCommand {
                 """
         )
 
-        @Option(help: ArgumentHelp("How to minimize Python trees (default: dedup).", discussion: StrategyChoice.helpText))
+        @Option(
+            help: ArgumentHelp("How to minimize Python trees (default: dedup).", discussion: StrategyChoice.helpText))
         var strategy: StrategyChoice = .dedup
 
         @Option(help: ArgumentHelp("With sourceless: keep compressed sources in __pysources__, or drop them."))
@@ -88,7 +89,9 @@ extension OCISlimCommand {
 
         func validate() throws {
             if minLayerSaving < 0 { throw ValidationError("--min-layer-saving cannot be negative.") }
-            if strategy != .sourceless && (sources != .keep || sourceHook || !keepPatterns.isEmpty || compileWith != nil) {
+            if strategy != .sourceless
+                && (sources != .keep || sourceHook || !keepPatterns.isEmpty || compileWith != nil)
+            {
                 throw ValidationError(
                     "--sources, --source-hook, --keep and --compile-with apply to --strategy sourceless only."
                 )
@@ -125,7 +128,8 @@ extension OCISlimCommand {
                 do {
                     try jsonBytes.write(to: URL(fileURLWithPath: report), options: .atomic)
                 } catch {
-                    StandardError.write("ocislim: error: cannot write report \(report): \(error.localizedDescription)\n")
+                    StandardError.write(
+                        "ocislim: error: cannot write report \(report): \(error.localizedDescription)\n")
                     throw ExitCode.failure
                 }
             }

@@ -9,14 +9,21 @@ import Testing
 
     @Test func parsesSHA256() throws {
         let digest = try Digest(parsing: "sha256:\(Self.hex)")
-        #expect(digest.algorithm == "sha256" && digest.encoded == Self.hex && digest.short == String(Self.hex.prefix(12)))
+        #expect(
+            digest.algorithm == "sha256" && digest.encoded == Self.hex && digest.short == String(Self.hex.prefix(12)))
     }
 
     @Test(arguments: [
-        ("sha256:\(String(repeating: "AB", count: 32))", "invalid digest \"sha256:\(String(repeating: "AB", count: 32))\""),
+        (
+            "sha256:\(String(repeating: "AB", count: 32))",
+            "invalid digest \"sha256:\(String(repeating: "AB", count: 32))\""
+        ),
         ("sha256:abc", "invalid digest \"sha256:abc\""),
         ("nocolon", "invalid digest \"nocolon\""),
-        ("sha512:\(String(repeating: "ab", count: 64))", "unsupported digest algorithm in \"sha512:\(String(repeating: "ab", count: 64))\" (only sha256)"),
+        (
+            "sha512:\(String(repeating: "ab", count: 64))",
+            "unsupported digest algorithm in \"sha512:\(String(repeating: "ab", count: 64))\" (only sha256)"
+        ),
     ])
     func rejectsInvalidDigests(text: String, message: String) {
         #expect { try Digest(parsing: text) } throws: { "\($0)" == message }
@@ -25,11 +32,15 @@ import Testing
 
 @Suite struct JSONValueTests {
     @Test func keepsEveryFieldThroughAPatch() throws {
-        let text = #"{"b":[1,2.5,true,null,"x/y"],"a":{"digest":"old","size":1,"annotations":{"k":"v"}},"z":-9007199254740993}"#
+        let text =
+            #"{"b":[1,2.5,true,null,"x/y"],"a":{"digest":"old","size":1,"annotations":{"k":"v"}},"z":-9007199254740993}"#
         var value = try JSONValue.parse(Array(text.utf8), what: "doc")
         value["a"]?.setDescriptorTarget(digest: try Digest(parsing: "sha256:\(DigestTests.hex)"), size: 42)
         let encoded = String(decoding: try value.encoded(), as: UTF8.self)
-        #expect(encoded == #"{"a":{"annotations":{"k":"v"},"digest":"sha256:\#(DigestTests.hex)","size":42},"b":[1,2.5,true,null,"x/y"],"z":-9007199254740993}"#)
+        #expect(
+            encoded
+                == #"{"a":{"annotations":{"k":"v"},"digest":"sha256:\#(DigestTests.hex)","size":42},"b":[1,2.5,true,null,"x/y"],"z":-9007199254740993}"#
+        )
     }
 
     @Test func namesTheDocumentInErrors() {
@@ -74,7 +85,9 @@ import Testing
             "\($0)" == "blob \(digest): larger than the 4 bytes its descriptor says"
         }
         try Data("layer bytez".utf8).write(to: URL(fileURLWithPath: path + "/blobs/sha256/" + digest.encoded))
-        #expect { try layout.readDocument(good) } throws: { "\($0)".hasPrefix("blob \(digest): content hashes to sha256:") }
+        #expect { try layout.readDocument(good) } throws: {
+            "\($0)".hasPrefix("blob \(digest): content hashes to sha256:")
+        }
     }
 
     @Test func blobWritersCommitUnderTheirDigestAndCleanUpOtherwise() throws {
@@ -88,7 +101,10 @@ import Testing
             let abandoned = try store.makeWriter()
             try abandoned.write(Array("partial".utf8))
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: try #require(store.directory)) == [descriptor.digest.encoded])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: try #require(store.directory)) == [
+                descriptor.digest.encoded
+            ])
     }
 
     /// A copied blob is verified by its reader (the writer trusts that and does not hash again): a blob whose bytes

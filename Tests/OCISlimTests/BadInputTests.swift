@@ -7,14 +7,24 @@ import Testing
 /// Bad input fails with a message naming the culprit and leaves no output behind.
 @Suite struct BadInputTests {
     /// A valid one-layer Python image to break.
-    private func makeInput(_ fixture: LayoutFixture, compression: LayerCompression = .gzip) throws -> (String, Descriptor) {
-        let input = try fixture.writeLayout("in", images: [[
-            FixtureLayer(entries: [
-                .text("usr/lib/python3.11/m.py", "X = 1\n"),
-                .file("usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc", try LayoutFixture.compile("X = 1\n")),
-            ], compression: compression),
-        ]])
-        let index = try ImageIndex.decode(Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
+    private func makeInput(_ fixture: LayoutFixture, compression: LayerCompression = .gzip) throws -> (
+        String, Descriptor
+    ) {
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(
+                        entries: [
+                            .text("usr/lib/python3.11/m.py", "X = 1\n"),
+                            .file(
+                                "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
+                                try LayoutFixture.compile("X = 1\n")),
+                        ], compression: compression)
+                ]
+            ])
+        let index = try ImageIndex.decode(
+            Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
         let manifestBytes = try ImageLayout(path: input).readDocument(try #require(index.manifests.first))
         let manifest = try ImageManifest.decode(manifestBytes, what: "manifest")
         return (input, try #require(manifest.layers.first))
@@ -24,10 +34,13 @@ import Testing
     private func failure(_ fixture: LayoutFixture, input: String) async throws -> String {
         let output = fixture.path("out")
         do {
-            _ = try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: .dropOptimized)).run()
+            _ = try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: .dropOptimized))
+                .run()
         } catch {
             #expect(!FileManager.default.fileExists(atPath: output), "no output after a failure")
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter { $0.contains("ocislim") }
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter {
+                $0.contains("ocislim")
+            }
             #expect(leftovers.isEmpty, "no staging directory after a failure")
             return "\(error)"
         }
@@ -67,7 +80,8 @@ import Testing
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
         let (input, _) = try makeInput(fixture)
-        let index = try ImageIndex.decode(Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
+        let index = try ImageIndex.decode(
+            Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
         let manifest = try #require(index.manifests.first)
         let path = "\(input)/blobs/sha256/\(manifest.digest.encoded)"
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -98,7 +112,8 @@ import Testing
         let cut = Array(original.dropLast(6))
         try FileManager.default.removeItem(atPath: blobPath(input, layer))
         let newDigest = try fixture.writeBlob(cut, in: input)
-        try replaceEverywhere(in: input, layer.digest.description, with: newDigest, size: (layer.size, Int64(cut.count)))
+        try replaceEverywhere(
+            in: input, layer.digest.description, with: newDigest, size: (layer.size, Int64(cut.count)))
         let message = try await failure(fixture, input: input)
         #expect(message == "layer \(newDigest): truncated gzip stream: the data ends before the gzip trailer")
     }
@@ -106,11 +121,18 @@ import Testing
     @Test func compressionThatContradictsTheMediaType() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let input = try fixture.writeLayout("in", images: [[
-            FixtureLayer(entries: [.text("a.txt", "a")], compression: .uncompressed, mediaType: MediaType.ociLayerGzip),
-        ]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(
+                        entries: [.text("a.txt", "a")], compression: .uncompressed, mediaType: MediaType.ociLayerGzip)
+                ]
+            ])
         let message = try await failure(fixture, input: input)
-        #expect(message.hasSuffix("media type \(MediaType.ociLayerGzip) does not match its content, which is not gzip or zstd"))
+        #expect(
+            message.hasSuffix(
+                "media type \(MediaType.ociLayerGzip) does not match its content, which is not gzip or zstd"))
     }
 
     @Test func invalidIndexJSON() async throws {
@@ -135,8 +157,10 @@ import Testing
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
         let (input, layer) = try makeInput(fixture)
-        let index = try ImageIndex.decode(Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
-        let manifest = try ImageManifest.decode(try ImageLayout(path: input).readDocument(try #require(index.manifests.first)), what: "m")
+        let index = try ImageIndex.decode(
+            Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
+        let manifest = try ImageManifest.decode(
+            try ImageLayout(path: input).readDocument(try #require(index.manifests.first)), what: "m")
         let config = String(decoding: try ImageLayout(path: input).readDocument(manifest.config), as: UTF8.self)
         let wrong = "sha256:" + String(repeating: "0", count: 64)
         let broken = config.replacingOccurrences(
@@ -179,14 +203,17 @@ import Testing
     private func replaceEverywhere(in layout: String, _ old: String, with new: String, size: (Int64, Int64)?) throws {
         var renames = [(old, new, size)]
         while let (from, to, sizes) = renames.popLast() {
-            for name in try FileManager.default.contentsOfDirectory(atPath: layout + "/blobs/sha256") + ["../../index.json"] {
+            for name in try FileManager.default.contentsOfDirectory(atPath: layout + "/blobs/sha256") + [
+                "../../index.json"
+            ] {
                 let path = "\(layout)/blobs/sha256/\(name)"
                 guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 20,
                     let text = String(data: data, encoding: .utf8), text.contains(from)
                 else { continue }
                 var patched = text.replacingOccurrences(of: from, with: to)
                 if let (oldSize, newSize) = sizes {
-                    patched = patched.replacingOccurrences(of: "\"\(to)\",\"size\":\(oldSize)", with: "\"\(to)\",\"size\":\(newSize)")
+                    patched = patched.replacingOccurrences(
+                        of: "\"\(to)\",\"size\":\(oldSize)", with: "\"\(to)\",\"size\":\(newSize)")
                 }
                 if name.hasPrefix("..") {
                     try Data(patched.utf8).write(to: URL(fileURLWithPath: path))

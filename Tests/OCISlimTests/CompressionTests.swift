@@ -111,16 +111,18 @@ import Testing
         #expect(image.layers[0].diffID.old != image.layers[0].diffID.new)
         #expect(image.layers[1].diffID.old != image.layers[1].diffID.new)
         #expect(image.layers[2].diffID.old == image.layers[2].diffID.new)
-        #expect(try LayoutFixture.tarBytes(output, digest: image.layers[2].blob.new, compression: conversion.target)
-            == LayoutFixture.tar(plain))
+        #expect(
+            try LayoutFixture.tarBytes(output, digest: image.layers[2].blob.new, compression: conversion.target)
+                == LayoutFixture.tar(plain))
         let listing = try LayoutFixture.listLayer(
             output, digest: image.layers[0].blob.new, compression: conversion.target
         )
         #expect(listing.contains("usr/lib/python3.11/__pycache__/__dont_write_bytecode__ regular 0"))
         #expect(!listing.contains { $0.hasSuffix(".pyc") || $0.contains(".pyc ") })
         let config = try LayoutFixture.document(output, image.config.new)
-        #expect(config["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue)
-            == image.layers.map(\.diffID.new.description))
+        #expect(
+            config["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue)
+                == image.layers.map(\.diffID.new.description))
     }
 
     @Test(arguments: [Codec.gzip, .zstd, .none])
@@ -140,10 +142,14 @@ import Testing
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
         let entries = Self.plainEntries()
-        let input = try fixture.writeLayout("in", images: [[
-            FixtureLayer(entries: entries[0], compression: .zstd),
-            FixtureLayer(entries: entries[1], compression: .gzip),
-        ]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: entries[0], compression: .zstd),
+                    FixtureLayer(entries: entries[1], compression: .gzip),
+                ]
+            ])
         let report = try await rewrite(input, fixture.path("out"), compression: .codec(.zstd))
         let image = try #require(report.images.first)
         #expect(image.layers[0].unchanged && image.layers[0].blob.old == image.layers[0].blob.new)
@@ -230,11 +236,12 @@ import Testing
             ).run()
         }
         #expect(progress.all.isEmpty, "no layer was scanned")
-        #expect("\(try #require(thrown))" == """
-            manifest \(manifest) (image tag0 linux/arch0) is Docker schema 2 \
-            (application/vnd.docker.distribution.manifest.v2+json), which has no zstd layer media type; convert the \
-            image to OCI first (skopeo copy --format oci) or choose another --compression
-            """)
+        #expect(
+            "\(try #require(thrown))" == """
+                manifest \(manifest) (image tag0 linux/arch0) is Docker schema 2 \
+                (application/vnd.docker.distribution.manifest.v2+json), which has no zstd layer media type; convert the \
+                image to OCI first (skopeo copy --format oci) or choose another --compression
+                """)
         #expect(!FileManager.default.fileExists(atPath: fixture.path("out")))
         // audit refuses it too: it would show sizes no rewrite can write.
         await #expect(throws: CompressionError.self) {
@@ -258,21 +265,27 @@ import Testing
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
         let entries = Self.plainEntries()
-        let input = try fixture.writeLayout("in", images: [[
-            FixtureLayer(entries: entries[0], mediaType: MediaType.ociNondistributableLayerGzip),
-            FixtureLayer(entries: entries[1]),
-        ]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: entries[0], mediaType: MediaType.ociNondistributableLayerGzip),
+                    FixtureLayer(entries: entries[1]),
+                ]
+            ])
         let output = fixture.path("out")
         let report = try await rewrite(input, output, compression: .codec(.zstd))
         try LayoutFixture.checkLayout(output)
         let image = try #require(report.images.first)
         #expect(image.layers[0].unchanged && image.layers[0].compression.new == .gzip)
         #expect(image.layers[1].compression.new == .zstd)
-        #expect(try layerDescriptors(output).map { $0["mediaType"]?.stringValue }
-            == [MediaType.ociNondistributableLayerGzip, MediaType.ociLayerZstd])
-        #expect(report.warnings == [
-            "layer \(image.layers[0].blob.old) is non-distributable: it keeps its gzip compression"
-        ])
+        #expect(
+            try layerDescriptors(output).map { $0["mediaType"]?.stringValue }
+                == [MediaType.ociNondistributableLayerGzip, MediaType.ociLayerZstd])
+        #expect(
+            report.warnings == [
+                "layer \(image.layers[0].blob.old) is non-distributable: it keeps its gzip compression"
+            ])
     }
 
     @Test func mediaTypesForEachCompression() {
@@ -305,12 +318,14 @@ import Testing
         let levels = try #require(Codec.gzip.levels)
         let tooHigh = levels.upperBound + 1
         let thrown = #expect(throws: CompressionError.self) { try OutputCompression.codec(.gzip).check(level: tooHigh) }
-        #expect("\(try #require(thrown))"
-            == "compression level \(tooHigh) is not a gzip level (\(levels.lowerBound) to \(levels.upperBound))")
+        #expect(
+            "\(try #require(thrown))"
+                == "compression level \(tooHigh) is not a gzip level (\(levels.lowerBound) to \(levels.upperBound))")
         #expect(throws: Never.self) { try OutputCompression.codec(.gzip).check(level: levels.upperBound) }
         let none = #expect(throws: CompressionError.self) { try OutputCompression.codec(.none).check(level: 3) }
-        #expect("\(try #require(none))"
-            == "compression level 3 given with --compression none: uncompressed layers have no level")
+        #expect(
+            "\(try #require(none))"
+                == "compression level 3 given with --compression none: uncompressed layers have no level")
     }
 
     @Test func keepChecksTheLevelAgainstEveryCodecOfTheImage() async throws {
@@ -322,23 +337,33 @@ import Testing
         let level = gzipLevels.upperBound + 1
         try #require(zstdLevels.contains(level))
         let entries = Self.plainEntries()
-        let mixed = try fixture.writeLayout("mixed", images: [[
-            FixtureLayer(entries: entries[0], compression: .zstd),
-            FixtureLayer(entries: entries[1], compression: .gzip),
-        ]])
+        let mixed = try fixture.writeLayout(
+            "mixed",
+            images: [
+                [
+                    FixtureLayer(entries: entries[0], compression: .zstd),
+                    FixtureLayer(entries: entries[1], compression: .gzip),
+                ]
+            ])
         let gzipLayer = try #require(try layerDescriptors(mixed)[1]["digest"]?.stringValue)
         let thrown = await #expect(throws: CompressionError.self) {
             try await rewrite(mixed, fixture.path("out"), compression: .keep, level: level)
         }
-        #expect("\(try #require(thrown))" == "compression level \(level) is not a gzip level "
-            + "(\(gzipLevels.lowerBound) to \(gzipLevels.upperBound)); layer \(gzipLayer) keeps its gzip compression")
+        #expect(
+            "\(try #require(thrown))" == "compression level \(level) is not a gzip level "
+                + "(\(gzipLevels.lowerBound) to \(gzipLevels.upperBound)); layer \(gzipLayer) keeps its gzip compression"
+        )
         #expect(!FileManager.default.fileExists(atPath: fixture.path("out")))
 
         // The same level suits an image whose layers are all zstd (or uncompressed).
-        let zstdOnly = try fixture.writeLayout("zstd", images: [[
-            FixtureLayer(entries: entries[0], compression: .zstd),
-            FixtureLayer(entries: entries[1], compression: .uncompressed),
-        ]])
+        let zstdOnly = try fixture.writeLayout(
+            "zstd",
+            images: [
+                [
+                    FixtureLayer(entries: entries[0], compression: .zstd),
+                    FixtureLayer(entries: entries[1], compression: .uncompressed),
+                ]
+            ])
         _ = try await rewrite(zstdOnly, fixture.path("out2"), compression: .keep, level: level)
     }
 
@@ -384,9 +409,10 @@ import Testing
         let predicted = try #require(audit.strategies.first?.report)
         #expect(predicted.images.map(\.manifest.new) == rewritten.images.map(\.manifest.new))
         #expect(predicted.images.first?.layers.map(\.compression.new) == [.zstd, .zstd, .zstd])
-        #expect(audit.renderTable().hasPrefix(
-            "Size impact of each strategy on \(input) (what `ocislim rewrite --compression zstd` would write)"
-        ))
+        #expect(
+            audit.renderTable().hasPrefix(
+                "Size impact of each strategy on \(input) (what `ocislim rewrite --compression zstd` would write)"
+            ))
     }
 
     // MARK: Determinism across thread counts
@@ -433,4 +459,3 @@ final class Lines: @unchecked Sendable {
     func add(_ line: String) { lock.withLock { lines.append(line) } }
     var all: [String] { lock.withLock { lines } }
 }
-

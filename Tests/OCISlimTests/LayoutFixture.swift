@@ -81,7 +81,8 @@ struct LayoutFixture {
         }
         var top = manifestDescriptors + extraIndexEntries
         if nested {
-            let inner = #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(top.joined(separator: ","))]}"#
+            let inner =
+                #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(top.joined(separator: ","))]}"#
             let innerDigest = try writeBlob(Array(inner.utf8), in: layoutPath)
             top = [
                 #"{"mediaType":"\#(MediaType.ociIndex)","digest":"\#(innerDigest)","size":\#(inner.utf8.count),"#
@@ -258,7 +259,9 @@ struct LayoutFixture {
 
     /// The host CPython's cache tag, e.g. `cpython-311`.
     static let hostCacheTag = Result {
-        String(decoding: try run(["python3", "-c", "import sys; print(sys.implementation.cache_tag, end='')"]), as: UTF8.self)
+        String(
+            decoding: try run(["python3", "-c", "import sys; print(sys.implementation.cache_tag, end='')"]),
+            as: UTF8.self)
     }
 
     /// Runs a command with `input` on its standard input; returns its standard output, or throws if it fails.

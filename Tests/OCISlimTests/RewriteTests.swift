@@ -23,27 +23,34 @@ import Testing
                 .file("usr/lib/python3.11/__pycache__/m.cpython-311.opt-2.pyc", optimized),
                 .text("etc/motd", "hello\n"),
             ]),
-            FixtureLayer(entries: [
-                .directory("opt/venv/lib/python3.11/site-packages/pkg"),
-                .text("opt/venv/lib/python3.11/site-packages/pkg/__init__.py", "X = 1\n"),
-                .file("opt/venv/lib/python3.11/site-packages/pkg/__pycache__/__init__.cpython-311.pyc", plain),
-            ], compression: .zstd),
+            FixtureLayer(
+                entries: [
+                    .directory("opt/venv/lib/python3.11/site-packages/pkg"),
+                    .text("opt/venv/lib/python3.11/site-packages/pkg/__init__.py", "X = 1\n"),
+                    .file("opt/venv/lib/python3.11/site-packages/pkg/__pycache__/__init__.cpython-311.pyc", plain),
+                ], compression: .zstd),
             FixtureLayer(entries: [.text("app/README", "no python here\n")], compression: .uncompressed),
         ]
     }
 
     private func rewrite(_ input: String, _ output: String, _ strategy: Strategy) async throws -> RewriteReport {
-        try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: strategy, jobs: 2)).run()
+        try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: strategy, jobs: 2))
+            .run()
     }
 
     @Test(arguments: Strategy.allCases)
     func imageWithoutPythonComesOutByteIdentical(strategy: Strategy) async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let input = try fixture.writeLayout("in", images: [
-            [FixtureLayer(entries: [.directory("etc"), .text("etc/os-release", "ID=test\n")]),
-             FixtureLayer(entries: [.text("srv/data.txt", "data\n"), .text("srv/copy.txt", "data\n")], compression: .zstd)],
-        ])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [.directory("etc"), .text("etc/os-release", "ID=test\n")]),
+                    FixtureLayer(
+                        entries: [.text("srv/data.txt", "data\n"), .text("srv/copy.txt", "data\n")], compression: .zstd),
+                ]
+            ])
         let report = try await rewrite(input, fixture.path("out"), strategy)
         #expect(try LayoutFixture.files(under: fixture.path("out")) == LayoutFixture.files(under: input))
         #expect(report.totals.layersRewritten == 0)
@@ -84,7 +91,8 @@ import Testing
         #expect(layer0.contains("usr/lib/python3.11/__pycache__/__dont_write_bytecode__ regular 0"))
         #expect(layer0.contains("usr/lib/python3.11/m.py regular 6"))
         let layer1 = try LayoutFixture.listLayer(output, digest: image.layers[1].blob.new, compression: .zstd)
-        #expect(layer1.contains("opt/venv/lib/python3.11/site-packages/pkg/__pycache__/__dont_write_bytecode__ regular 0"))
+        #expect(
+            layer1.contains("opt/venv/lib/python3.11/site-packages/pkg/__pycache__/__dont_write_bytecode__ regular 0"))
         // The third layer has no Python: same blob, same digest.
         #expect(image.layers[2].unchanged && image.layers[2].blob.old == image.layers[2].blob.new)
 
@@ -94,17 +102,22 @@ import Testing
         #expect(config["x-vendor"] == .object(["keep": .string("me")]))
         #expect(config["config"]?["X-Unknown"] == .integer(7))
         #expect(config["history"] == .array([.object(["created_by": .string("fixture"), "empty_layer": .bool(true)])]))
-        #expect(config["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue) == image.layers.map(\.diffID.new.description))
+        #expect(
+            config["rootfs"]?["diff_ids"]?.arrayValue?.compactMap(\.stringValue)
+                == image.layers.map(\.diffID.new.description))
     }
 
     @Test func dropBytecodeKeepsAnExistingEnvSetting() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let input = try fixture.writeLayout("in", images: [try Self.pythonImage()], env: ["PYTHONDONTWRITEBYTECODE=yes"])
+        let input = try fixture.writeLayout(
+            "in", images: [try Self.pythonImage()], env: ["PYTHONDONTWRITEBYTECODE=yes"])
         let report = try await rewrite(input, fixture.path("out"), .dropBytecode)
         let image = try #require(report.images.first)
         #expect(image.environmentAdded.isEmpty)
-        #expect(try configJSON(fixture.path("out"), image.config.new)["config"]?["Env"] == .array([.string("PYTHONDONTWRITEBYTECODE=yes")]))
+        #expect(
+            try configJSON(fixture.path("out"), image.config.new)["config"]?["Env"]
+                == .array([.string("PYTHONDONTWRITEBYTECODE=yes")]))
     }
 
     @Test func dropOptimizedRemovesOnlyOptimizedBytecode() async throws {
@@ -115,7 +128,10 @@ import Testing
         let report = try await rewrite(input, output, .dropOptimized)
         let image = try #require(report.images.first)
         let layer0 = try LayoutFixture.listLayer(output, digest: image.layers[0].blob.new, compression: .gzip)
-        #expect(layer0.filter { $0.contains(".pyc") } == ["usr/lib/python3.11/__pycache__/m.cpython-311.pyc regular \(try Self.pyc.get().count)"])
+        #expect(
+            layer0.filter { $0.contains(".pyc") } == [
+                "usr/lib/python3.11/__pycache__/m.cpython-311.pyc regular \(try Self.pyc.get().count)"
+            ])
         #expect(image.layers[1].unchanged)
         #expect(image.environmentAdded.isEmpty)
         #expect(image.layers[0].filesRemoved == 2)
@@ -132,9 +148,10 @@ import Testing
         // All optimization levels of a module without asserts or docstrings are identical (their entries' mtimes
         // differ: ignored for bytecode).
         for level in [1, 2] {
-            #expect(layer0.contains(
-                "usr/lib/python3.11/__pycache__/m.cpython-311.opt-\(level).pyc hardlink 0 -> usr/lib/python3.11/__pycache__/m.cpython-311.pyc"
-            ))
+            #expect(
+                layer0.contains(
+                    "usr/lib/python3.11/__pycache__/m.cpython-311.opt-\(level).pyc hardlink 0 -> usr/lib/python3.11/__pycache__/m.cpython-311.pyc"
+                ))
         }
         #expect(image.layers[0].filesHardlinked == 2)
         #expect(image.layers[0].bytesSaved["duplicates"] == 2 * Int64(try Self.pyc.get().count))
@@ -164,11 +181,15 @@ import Testing
         defer { fixture.cleanUp() }
         let plain = try Self.pyc.get()
         let lowerPath = "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc"
-        let input = try fixture.writeLayout("in", images: [[
-            FixtureLayer(entries: [.file(lowerPath, plain)]),
-            FixtureLayer(entries: [.hardlink("usr/lib/python3.11/keep.bin", to: lowerPath)]),
-            FixtureLayer(entries: [.file(lowerPath, plain + [0])]),
-        ]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [.file(lowerPath, plain)]),
+                    FixtureLayer(entries: [.hardlink("usr/lib/python3.11/keep.bin", to: lowerPath)]),
+                    FixtureLayer(entries: [.file(lowerPath, plain + [0])]),
+                ]
+            ])
         let output = fixture.path("out")
         let report = try await rewrite(input, output, .dropOptimized)
         let image = try #require(report.images.first)
@@ -182,20 +203,27 @@ import Testing
         defer { fixture.cleanUp() }
         let plain = try Self.pyc.get()
         let directory = "usr/lib/python3.11/__pycache__/"
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [
-            .file(directory + "m.cpython-311.opt-1.pyc", plain),
-            .hardlink(directory + "m.cpython-311.pyc", to: directory + "m.cpython-311.opt-1.pyc"),
-            .hardlink(directory + "m.cpython-311.opt-2.pyc", to: directory + "m.cpython-311.opt-1.pyc"),
-            .hardlink("usr/lib/python3.11/other.bin", to: directory + "m.cpython-311.opt-1.pyc"),
-        ])]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [
+                        .file(directory + "m.cpython-311.opt-1.pyc", plain),
+                        .hardlink(directory + "m.cpython-311.pyc", to: directory + "m.cpython-311.opt-1.pyc"),
+                        .hardlink(directory + "m.cpython-311.opt-2.pyc", to: directory + "m.cpython-311.opt-1.pyc"),
+                        .hardlink("usr/lib/python3.11/other.bin", to: directory + "m.cpython-311.opt-1.pyc"),
+                    ])
+                ]
+            ])
         let output = fixture.path("out")
         let report = try await rewrite(input, output, .dropOptimized)
         let image = try #require(report.images.first)
         let layer = try LayoutFixture.listLayer(output, digest: image.layers[0].blob.new, compression: .gzip)
-        #expect(layer == [
-            "\(directory)m.cpython-311.pyc regular \(plain.count)",
-            "usr/lib/python3.11/other.bin hardlink 0 -> \(directory)m.cpython-311.pyc",
-        ])
+        #expect(
+            layer == [
+                "\(directory)m.cpython-311.pyc regular \(plain.count)",
+                "usr/lib/python3.11/other.bin hardlink 0 -> \(directory)m.cpython-311.pyc",
+            ])
     }
 
     @Test func multiPlatformNestedIndexIsRewrittenWhole() async throws {
@@ -210,12 +238,17 @@ import Testing
         // The shared base layer is rewritten once: both images point at the same new blob.
         #expect(report.images[0].layers[0].blob.new == report.images[1].layers[0].blob.new)
         #expect(report.totals.layers == 3)
-        let index = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: output + "/index.json"))), what: "index")
+        let index = try JSONValue.parse(
+            Array(try Data(contentsOf: URL(fileURLWithPath: output + "/index.json"))), what: "index")
         let nested = try #require(index["manifests"]?.arrayValue?.first)
         #expect(nested["annotations"]?["org.opencontainers.image.ref.name"] == .string("multi"))
         let nestedDigest = try Digest(parsing: try #require(nested["digest"]?.stringValue))
-        let inner = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: output + "/blobs/sha256/" + nestedDigest.encoded))), what: "inner")
-        #expect(inner["manifests"]?.arrayValue?.compactMap { $0["digest"]?.stringValue } == report.images.map(\.manifest.new.description))
+        let inner = try JSONValue.parse(
+            Array(try Data(contentsOf: URL(fileURLWithPath: output + "/blobs/sha256/" + nestedDigest.encoded))),
+            what: "inner")
+        #expect(
+            inner["manifests"]?.arrayValue?.compactMap { $0["digest"]?.stringValue }
+                == report.images.map(\.manifest.new.description))
         #expect(inner["manifests"]?.arrayValue?.first?["platform"]?["architecture"] == .string("arch0"))
     }
 
@@ -252,4 +285,3 @@ import Testing
         return try JSONValue.parse(Array(bytes), what: "config")
     }
 }
-

@@ -25,11 +25,12 @@ import Testing
                 .text(library + "stale.py", source),
                 .file(library + "__pycache__/stale.\(tag).pyc", stale),
                 .text("app/main.py", "import m\n"),
-            ]),
+            ])
         ]
     }
 
-    private func rewrite(_ input: String, _ output: String, _ options: SourcelessOptions) async throws -> RewriteReport {
+    private func rewrite(_ input: String, _ output: String, _ options: SourcelessOptions) async throws -> RewriteReport
+    {
         try await ImageRewriter(
             options: RewriteOptions(input: input, output: output, strategy: .sourceless, sourceless: options)
         ).run()
@@ -62,7 +63,9 @@ import Testing
         let directory = fixture.path("run")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data(pyc).write(to: URL(fileURLWithPath: directory + "/m.pyc"))
-        let result = try LayoutFixture.run(["python3", "-c", "import sys; sys.path.insert(0, '\(directory)'); import m; print(m.double(21))"])
+        let result = try LayoutFixture.run([
+            "python3", "-c", "import sys; sys.path.insert(0, '\(directory)'); import m; print(m.double(21))",
+        ])
         #expect(String(decoding: result, as: UTF8.self) == "42\n")
     }
 
@@ -72,28 +75,40 @@ import Testing
         let input = try fixture.writeLayout("in", images: [try Self.image()])
         let report = try await rewrite(input, fixture.path("out"), SourcelessOptions(keepSources: false))
         let image = try #require(report.images.first)
-        let listing = try LayoutFixture.listLayer(fixture.path("out"), digest: image.layers[0].blob.new, compression: .gzip)
+        let listing = try LayoutFixture.listLayer(
+            fixture.path("out"), digest: image.layers[0].blob.new, compression: .gzip)
         #expect(!listing.contains { $0.contains("__pysources__") })
         #expect(listing.contains { $0.hasPrefix(Self.library + "m.pyc regular") })
     }
 
     /// The host CPython's minor version, e.g. "3.11".
     static let hostVersion = Result {
-        String(decoding: try LayoutFixture.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2], end='')"]), as: UTF8.self)
+        String(
+            decoding: try LayoutFixture.run([
+                "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2], end='')",
+            ]), as: UTF8.self)
     }
 
     @Test func compilesSourcesShippedWithoutBytecode() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
         let library = "usr/local/lib/python\(try Self.hostVersion.get())/"
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [
-            .text(library + "m.py", Self.source),
-            .text(library + "broken.py", "def broken(:\n"),
-        ])]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [
+                        .text(library + "m.py", Self.source),
+                        .text(library + "broken.py", "def broken(:\n"),
+                    ])
+                ]
+            ])
         let output = fixture.path("out")
-        let report = try await ImageRewriter(options: RewriteOptions(
-            input: input, output: output, strategy: .sourceless, compileWith: "python3"
-        )).run()
+        let report = try await ImageRewriter(
+            options: RewriteOptions(
+                input: input, output: output, strategy: .sourceless, compileWith: "python3"
+            )
+        ).run()
         let image = try #require(report.images.first)
         #expect(image.modules.converted == 1 && image.modules.compiled == 1)
         #expect(image.modules.kept == ["no bytecode, and it does not compile": 1])
@@ -108,14 +123,22 @@ import Testing
     @Test func refusesACompilerOfAnotherVersion() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [
-            .text("usr/lib/python3.99/m.py", Self.source),
-        ])]])
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [
+                        .text("usr/lib/python3.99/m.py", Self.source)
+                    ])
+                ]
+            ])
         let output = fixture.path("out")
         await #expect {
-            _ = try await ImageRewriter(options: RewriteOptions(
-                input: input, output: output, strategy: .sourceless, compileWith: "python3"
-            )).run()
+            _ = try await ImageRewriter(
+                options: RewriteOptions(
+                    input: input, output: output, strategy: .sourceless, compileWith: "python3"
+                )
+            ).run()
         } throws: { error in
             "\(error)" == "--compile-with python3 is CPython \((try? Self.hostVersion.get()) ?? ""), but the image's "
                 + "Python is 3.99: bytecode must come from the same minor version"
@@ -130,7 +153,10 @@ import Testing
         let before = try LayoutFixture.files(under: fixture.root)
         let audit = try await ImageAuditor(input: input).run()
         #expect(try LayoutFixture.files(under: fixture.root) == before, "audit writes nothing")
-        #expect(audit.strategies.map(\.name) == ["dedup", "drop-optimized", "drop-bytecode", "sourceless", "sourceless --sources drop"])
+        #expect(
+            audit.strategies.map(\.name) == [
+                "dedup", "drop-optimized", "drop-bytecode", "sourceless", "sourceless --sources drop",
+            ])
         // Why sources were kept is listed under each sourceless table, not squeezed into a size column.
         let table = audit.renderTable().split(separator: "\n")
         #expect(table.filter { $0.contains(": sources kept: ") }.count == 2, "\(table)")
@@ -138,7 +164,8 @@ import Testing
         for (index, variant) in ImageAuditor.allVariants.enumerated() {
             let output = fixture.path("out-\(index)")
             let rewritten = try await ImageRewriter(
-                options: RewriteOptions(input: input, output: output, strategy: variant.strategy, sourceless: variant.sourceless)
+                options: RewriteOptions(
+                    input: input, output: output, strategy: variant.strategy, sourceless: variant.sourceless)
             ).run()
             let audited = audit.strategies[index].report
             #expect(audited.totals.compressedSize.new == rewritten.totals.compressedSize.new, "\(variant.name)")
@@ -150,7 +177,8 @@ import Testing
 
     /// Every regular file of an output layer, path → bytes.
     private func layerFiles(_ layout: String, _ digest: Digest) throws -> [String: [UInt8]] {
-        let tar = try gunzip(Array(try Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(digest.encoded)"))))
+        let tar = try gunzip(
+            Array(try Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(digest.encoded)"))))
         let program = """
             import io, sys, tarfile, json
             t = tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()))

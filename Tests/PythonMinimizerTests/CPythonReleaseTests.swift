@@ -29,9 +29,10 @@ import Testing
         let rounds = Dictionary(
             uniqueKeysWithValues: CPythonRelease.all.map { ($0.minorVersion, $0.sourceHashCompressionRounds) }
         )
-        #expect(rounds == [
-            "3.6": nil, "3.7": 2, "3.8": 2, "3.9": 2, "3.10": 2, "3.11": 1, "3.12": 1, "3.13": 1, "3.14": 1,
-        ])
+        #expect(
+            rounds == [
+                "3.6": nil, "3.7": 2, "3.8": 2, "3.9": 2, "3.10": 2, "3.11": 1, "3.12": 1, "3.13": 1, "3.14": 1,
+            ])
     }
 
     @Test func tableIsOrderedAndUnique() {

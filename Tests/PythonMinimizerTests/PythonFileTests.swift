@@ -4,9 +4,18 @@ import Testing
 
 @Suite struct PythonFileTests {
     @Test(arguments: [
-        ("usr/lib/python3.11/__pycache__/os.cpython-311.pyc", PythonFile.cachedBytecode(module: "os", tag: "cpython-311", optimization: 0)),
-        ("usr/lib/python3.11/__pycache__/os.cpython-311.opt-1.pyc", .cachedBytecode(module: "os", tag: "cpython-311", optimization: 1)),
-        ("a/__pycache__/x.y.cpython-312.opt-2.pyc", .cachedBytecode(module: "x.y", tag: "cpython-312", optimization: 2)),
+        (
+            "usr/lib/python3.11/__pycache__/os.cpython-311.pyc",
+            PythonFile.cachedBytecode(module: "os", tag: "cpython-311", optimization: 0)
+        ),
+        (
+            "usr/lib/python3.11/__pycache__/os.cpython-311.opt-1.pyc",
+            .cachedBytecode(module: "os", tag: "cpython-311", optimization: 1)
+        ),
+        (
+            "a/__pycache__/x.y.cpython-312.opt-2.pyc",
+            .cachedBytecode(module: "x.y", tag: "cpython-312", optimization: 2)
+        ),
         ("a/__pycache__/m.pypy39.pyc", .cachedBytecode(module: "m", tag: "pypy39", optimization: 0)),
         ("app/m.pyc", .sourcelessBytecode),
         ("app/m.py", .source),
@@ -104,6 +113,7 @@ import Testing
     @Test func rejectsWhatIsNotBytecode() {
         #expect(PycHeader(Array("print('hello')\n".utf8)) == nil)
         #expect(PycHeader([0xa7, 0x0d, 0x0d, 0x0a, 0, 0]) == nil, "truncated header")
-        #expect(PycHeader([0xa7, 0x0d, 0x0d, 0x0a] + [9, 0, 0, 0] + [UInt8](repeating: 0, count: 8)) == nil, "bad flags")
+        #expect(
+            PycHeader([0xa7, 0x0d, 0x0d, 0x0a] + [9, 0, 0, 0] + [UInt8](repeating: 0, count: 8)) == nil, "bad flags")
     }
 }

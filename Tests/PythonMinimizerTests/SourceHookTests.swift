@@ -69,7 +69,8 @@ import Testing
     @Test(arguments: Interpreter.available)
     func formatExcShowsSourceLine(python: Interpreter) throws {
         let fixture = try Fixture(python)
-        let run = try fixture.run("""
+        let run = try fixture.run(
+            """
             try:
                 pkg.mod.fail()
             except ValueError:
@@ -120,7 +121,8 @@ import Testing
     func importingTwiceIsHarmless(python: Interpreter) throws {
         let fixture = try Fixture(python)
         try Data(SourceHook.pthContents).write(to: fixture.site.appendingPathComponent("zz-again.pth"))
-        let run = try fixture.run("""
+        let run = try fixture.run(
+            """
             import importlib, importlib.machinery, _ocislim_sources
             importlib.reload(_ocislim_sources)
             site.addsitedir(sys.argv[1])
@@ -233,14 +235,19 @@ final class Fixture {
         try Data(SourceHook.moduleSource).write(to: site.appendingPathComponent(SourceHook.moduleFileName))
         try Data(SourceHook.pthContents).write(to: site.appendingPathComponent(SourceHook.pthFileName))
         // dfile is the .py's final path, so co_filename names the removed file as it would in an image.
-        let compile = try Self.execute(python, arguments: ["-c", """
-            import gzip, os, py_compile, sys
-            src = sys.argv[1]
-            py_compile.compile(src, cfile=src + "c", dfile=src, doraise=True)
-            data = open(src, "rb").read()
-            open(sys.argv[2], "wb").write(gzip.compress(data, mtime=0))
-            os.remove(src)
-            """, package.appendingPathComponent("mod.py").path, zpy.path], in: root)
+        let compile = try Self.execute(
+            python,
+            arguments: [
+                "-c",
+                """
+                import gzip, os, py_compile, sys
+                src = sys.argv[1]
+                py_compile.compile(src, cfile=src + "c", dfile=src, doraise=True)
+                data = open(src, "rb").read()
+                open(sys.argv[2], "wb").write(gzip.compress(data, mtime=0))
+                os.remove(src)
+                """, package.appendingPathComponent("mod.py").path, zpy.path,
+            ], in: root)
         try #require(compile.status == 0, "\(compile.stderr)")
     }
 

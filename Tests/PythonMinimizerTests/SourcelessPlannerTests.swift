@@ -11,11 +11,16 @@ import Testing
         return [UInt8(magic & 0xff), UInt8(magic >> 8), 0x0d, 0x0a] + le(0) + le(mtime) + le(size)
     }
 
-    static func source(_ path: String, size: Int64 = 1000, mtime: Int64 = 1_700_000_000, mode: UInt32 = 0o644) -> LayerEntry {
-        LayerEntry(path: ImagePath(path), kind: .regular, size: size, metadata: EntryMetadata(permissions: mode, mtime: mtime))
+    static func source(_ path: String, size: Int64 = 1000, mtime: Int64 = 1_700_000_000, mode: UInt32 = 0o644)
+        -> LayerEntry
+    {
+        LayerEntry(
+            path: ImagePath(path), kind: .regular, size: size, metadata: EntryMetadata(permissions: mode, mtime: mtime))
     }
 
-    static func pyc(_ path: String, for size: Int64 = 1000, mtime: Int64 = 1_700_000_000, magic: UInt16 = 3495) -> LayerEntry {
+    static func pyc(_ path: String, for size: Int64 = 1000, mtime: Int64 = 1_700_000_000, magic: UInt16 = 3495)
+        -> LayerEntry
+    {
         LayerEntry(
             path: ImagePath(path), kind: .regular, size: 500,
             pycHeaderBytes: header(mtime: UInt32(mtime), size: UInt32(size), magic: magic)
@@ -23,7 +28,8 @@ import Testing
     }
 
     static func plan(
-        _ layers: [[LayerEntry]], options: SourcelessOptions = SourcelessOptions(), context: ImageContext = ImageContext(),
+        _ layers: [[LayerEntry]], options: SourcelessOptions = SourcelessOptions(),
+        context: ImageContext = ImageContext(),
         minimum: Int64 = 0
     ) -> ImagePlan {
         Planner(strategy: .sourceless, minimumLayerSaving: minimum, sourceless: options)
@@ -31,16 +37,20 @@ import Testing
     }
 
     @Test func convertsAModuleWithValidBytecode() {
-        let plan = Self.plan([[
-            Self.source(Self.dir + "decoder.py"),
-            Self.pyc(Self.cache + "decoder.cpython-311.pyc"),
-            Self.pyc(Self.cache + "decoder.cpython-311.opt-1.pyc"),
-        ]])
-        #expect(plan.layers[0].actions == [
-            0: .compressSource(into: ImagePath(Self.dir + "__pysources__/decoder.zpy"), createDirectory: true, whiteout: false),
-            1: .move(to: ImagePath(Self.dir + "decoder.pyc"), whiteout: false),
-            2: .drop(.optimizedBytecode),
+        let plan = Self.plan([
+            [
+                Self.source(Self.dir + "decoder.py"),
+                Self.pyc(Self.cache + "decoder.cpython-311.pyc"),
+                Self.pyc(Self.cache + "decoder.cpython-311.opt-1.pyc"),
+            ]
         ])
+        #expect(
+            plan.layers[0].actions == [
+                0: .compressSource(
+                    into: ImagePath(Self.dir + "__pysources__/decoder.zpy"), createDirectory: true, whiteout: false),
+                1: .move(to: ImagePath(Self.dir + "decoder.pyc"), whiteout: false),
+                2: .drop(.optimizedBytecode),
+            ])
         #expect(plan.modules.converted == 1 && plan.modules.kept.isEmpty)
         #expect(plan.environment.isEmpty)
     }
@@ -53,16 +63,22 @@ import Testing
         #expect(plan.layers[0].actions[0] == .drop(.sources))
     }
 
-    @Test(arguments: [
-        ([source(dir + "a.py", mtime: 5), pyc(cache + "a.cpython-311.pyc", mtime: 6)], "bytecode is stale"),
-        ([source(dir + "a.py", size: 10), pyc(cache + "a.cpython-311.pyc", for: 11)], "bytecode is stale"),
-        ([source(dir + "a.py"), pyc(cache + "a.cpython-311.pyc", magic: 3531)], "magic"),
-        ([source(dir + "a.py")], "no bytecode"),
-        ([source(dir + "a.py"), pyc(cache + "a.cpython-311.pyc"), pyc(cache + "a.cpython-312.pyc", magic: 3531)],
-         "several interpreters"),
-        ([source("app/a.py"), pyc("app/__pycache__/a.cpython-311.pyc")], "not importable"),
-        ([source(dir + "a.py", mode: 0o755), pyc(cache + "a.cpython-311.pyc")], "executable"),
-    ] as [([LayerEntry], String)])
+    @Test(
+        arguments: [
+            ([source(dir + "a.py", mtime: 5), pyc(cache + "a.cpython-311.pyc", mtime: 6)], "bytecode is stale"),
+            ([source(dir + "a.py", size: 10), pyc(cache + "a.cpython-311.pyc", for: 11)], "bytecode is stale"),
+            ([source(dir + "a.py"), pyc(cache + "a.cpython-311.pyc", magic: 3531)], "magic"),
+            ([source(dir + "a.py")], "no bytecode"),
+            (
+                [
+                    source(dir + "a.py"), pyc(cache + "a.cpython-311.pyc"),
+                    pyc(cache + "a.cpython-312.pyc", magic: 3531),
+                ],
+                "several interpreters"
+            ),
+            ([source("app/a.py"), pyc("app/__pycache__/a.cpython-311.pyc")], "not importable"),
+            ([source(dir + "a.py", mode: 0o755), pyc(cache + "a.cpython-311.pyc")], "executable"),
+        ] as [([LayerEntry], String)])
     func keepsSourcesItCannotSafelyConvert(entries: [LayerEntry], reason: String) {
         let plan = Self.plan([entries])
         #expect(plan.layers[0].isUnchanged)
@@ -71,10 +87,12 @@ import Testing
     }
 
     @Test func keepsRunPathsAndKeepPatterns() {
-        let layers = [[
-            Self.source(Self.dir + "a.py"), Self.pyc(Self.cache + "a.cpython-311.pyc"),
-            Self.source(Self.dir + "tests/b.py"), Self.pyc(Self.dir + "tests/__pycache__/b.cpython-311.pyc"),
-        ]]
+        let layers = [
+            [
+                Self.source(Self.dir + "a.py"), Self.pyc(Self.cache + "a.cpython-311.pyc"),
+                Self.source(Self.dir + "tests/b.py"), Self.pyc(Self.dir + "tests/__pycache__/b.cpython-311.pyc"),
+            ]
+        ]
         let plan = Self.plan(
             layers, options: SourcelessOptions(keepPatterns: ["/usr/lib/python3*/**/tests/*.py"]),
             context: ImageContext(entrypoint: ["/usr/bin/python3", "/" + Self.dir + "a.py"], cmd: nil)
@@ -88,9 +106,11 @@ import Testing
             [Self.source(Self.dir + "a.py")],
             [Self.pyc(Self.cache + "a.cpython-311.pyc")],
         ])
-        #expect(plan.layers[0].actions == [
-            0: .compressSource(into: ImagePath(Self.dir + "__pysources__/a.zpy"), createDirectory: true, whiteout: false)
-        ])
+        #expect(
+            plan.layers[0].actions == [
+                0: .compressSource(
+                    into: ImagePath(Self.dir + "__pysources__/a.zpy"), createDirectory: true, whiteout: false)
+            ])
         #expect(plan.layers[1].actions == [0: .move(to: ImagePath(Self.dir + "a.pyc"), whiteout: false)])
     }
 
@@ -118,23 +138,29 @@ import Testing
             [Self.source(Self.dir + "a.py"), Self.pyc(Self.cache + "a.cpython-311.pyc")],
         ])
         #expect(plan.layers[0].actions == [0: .drop(.sources), 1: .drop(.bytecode)])
-        #expect(plan.layers[1].actions[0] == .compressSource(
-            into: ImagePath(Self.dir + "__pysources__/a.zpy"), createDirectory: true, whiteout: false
-        ))
+        #expect(
+            plan.layers[1].actions[0]
+                == .compressSource(
+                    into: ImagePath(Self.dir + "__pysources__/a.zpy"), createDirectory: true, whiteout: false
+                ))
         #expect(plan.layers[1].actions[1] == .move(to: ImagePath(Self.dir + "a.pyc"), whiteout: false))
     }
 
     @Test func fedoraStyleHardlinkedBytecodeIsMaterialized() {
         // compileall --hardlink-dupes: opt-1 written first, the plain pyc hardlinked to it.
-        let plan = Self.plan([[
-            Self.source(Self.dir + "a.py"),
-            Self.pyc(Self.cache + "a.cpython-311.opt-1.pyc"),
-            LayerEntry(
-                path: ImagePath(Self.cache + "a.cpython-311.pyc"), kind: .hardlink, size: 0,
-                hardlinkTarget: ImagePath(Self.cache + "a.cpython-311.opt-1.pyc")
-            ),
-        ]])
-        #expect(plan.layers[0].actions[1] == .materialize(as: ImagePath(Self.dir + "a.pyc"), category: .bytecode, whiteout: false))
+        let plan = Self.plan([
+            [
+                Self.source(Self.dir + "a.py"),
+                Self.pyc(Self.cache + "a.cpython-311.opt-1.pyc"),
+                LayerEntry(
+                    path: ImagePath(Self.cache + "a.cpython-311.pyc"), kind: .hardlink, size: 0,
+                    hardlinkTarget: ImagePath(Self.cache + "a.cpython-311.opt-1.pyc")
+                ),
+            ]
+        ])
+        #expect(
+            plan.layers[0].actions[1]
+                == .materialize(as: ImagePath(Self.dir + "a.pyc"), category: .bytecode, whiteout: false))
         #expect(plan.layers[0].actions[2] == .absorbed)
         #expect(plan.modules.converted == 1)
     }
@@ -149,10 +175,12 @@ import Testing
             options: SourcelessOptions(sourceHook: true)
         )
         #expect(plan.layers[0].additions.isEmpty)
-        #expect(plan.layers[1].additions.map(\.path.description) == [
-            site + "ocislim-sources.pth", site + "_ocislim_sources.py",
-            "usr/lib/python3/dist-packages/ocislim-sources.pth", "usr/lib/python3/dist-packages/_ocislim_sources.py",
-        ])
+        #expect(
+            plan.layers[1].additions.map(\.path.description) == [
+                site + "ocislim-sources.pth", site + "_ocislim_sources.py",
+                "usr/lib/python3/dist-packages/ocislim-sources.pth",
+                "usr/lib/python3/dist-packages/_ocislim_sources.py",
+            ])
     }
 
     @Test func aConversionIsAllOrNothingUnderTheMinimumSaving() {

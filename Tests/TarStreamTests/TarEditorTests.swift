@@ -84,7 +84,8 @@ import Testing
     @Test func rewritesAHeaderAndKeepsTheData() throws {
         // Raw entries follow the rewritten one: its padding must be in place before they are copied.
         let input = try TarFixtures.make([
-            ("p/__pycache__/m.cpython-311.pyc", "bytecode"), ("p/n.txt", "n"), ("p/o.txt", String(repeating: "o", count: 700)),
+            ("p/__pycache__/m.cpython-311.pyc", "bytecode"), ("p/n.txt", "n"),
+            ("p/o.txt", String(repeating: "o", count: 700)),
         ])
         let (output, summary) = try edit(input) { _, entry in
             guard entry.path.description.hasSuffix(".pyc") else { return .keep }
@@ -119,16 +120,21 @@ import Testing
         let input = try TarFixtures.make([("p/m.py", String(repeating: "x", count: 2000))])
         #expect {
             _ = try edit(input) { _, entry in
-                .replace([.transformedData(under: try .regularFile(path: TarPath("z"), metadataFrom: entry), limit: 1000, transform: { $0 })])
+                .replace([
+                    .transformedData(
+                        under: try .regularFile(path: TarPath("z"), metadataFrom: entry), limit: 1000, transform: { $0 }
+                    )
+                ])
             }
         } throws: { "\($0)" == "tar entry p/m.py: 2000 bytes is more than the 1000 this edit reads into memory (read)" }
     }
 
     @Test func appendsEntriesBeforeTheEndMarker() throws {
         let input = try TarFixtures.make([("p/__pycache__/", "")])
-        let (output, _) = try edit(input, decide: { _, _ in .keep }) {
-            [(try .regularFile(path: TarPath("p/__pycache__/__dont_write_bytecode__"), size: 0), [])]
-        }
+        let (output, _) = try edit(
+            input, decide: { _, _ in .keep },
+            append: { [(try .regularFile(path: TarPath("p/__pycache__/__dont_write_bytecode__"), size: 0), [])] }
+        )
         let listing = try TarFixtures.pythonListing(output)
         #expect(listing.count == 2)
         #expect(listing[1].hasPrefix(Array("p/__pycache__/__dont_write_bytecode__".utf8).hexString + " 0 0"))
@@ -143,7 +149,9 @@ import Testing
         try writer.finish()
         // Splice generated data between the header and the end marker, padded to 512 bytes.
         let header = Array(sink.bytes[..<512])
-        let source = ConcatenatedSource([MemorySource(header), GeneratedSource(count: size), MemorySource([UInt8](repeating: 0, count: 1024))])
+        let source = ConcatenatedSource([
+            MemorySource(header), GeneratedSource(count: size), MemorySource([UInt8](repeating: 0, count: 1024)),
+        ])
         let output = CountingSink()
         let summary = try TarEditor(source: source, sink: output).run { _, _ in .keep }
         #expect(output.count == 512 + size + 1024)

@@ -1,6 +1,8 @@
 import ByteIO
 import CDeflate
 
+import class Foundation.ProcessInfo
+
 /// Compresses into a series of gzip members, one per 1 MiB of input, on several cores at once, with libdeflate.
 ///
 /// The input is cut into fixed 1 MiB blocks counted from the start of the stream, and each block becomes one
@@ -94,5 +96,3 @@ public final class GzipMemberCompressor: ByteSink, StickyFailure {
 
 @available(*, unavailable)
 extension GzipMemberCompressor: Sendable {}
-
-import class Foundation.ProcessInfo

@@ -8,7 +8,10 @@ import Foundation
 /// worst-case member), `threads + 2` slots — enough to keep every worker busy while the writer fills one block and
 /// writes out another.
 final class MemberBlocks: @unchecked Sendable {
-    enum State { case free, queued, done(size: Int) }
+    enum State {
+        case free, queued
+        case done(size: Int)
+    }
 
     let slotCount: Int
     private let blockSize: Int

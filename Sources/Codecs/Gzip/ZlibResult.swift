@@ -42,4 +42,3 @@ private func zlibMessage(_ code: Int32, stream: UnsafeMutablePointer<z_stream>) 
     guard let text = zError(code) else { return "zlib error \(code)" }
     return String(cString: text)
 }
-

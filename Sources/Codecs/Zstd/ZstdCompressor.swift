@@ -1,5 +1,6 @@
 import ByteIO
 import CZstd
+
 import class Foundation.ProcessInfo
 
 /// Compresses into another sink as one zstd frame, on libzstd's worker threads, with output that does not depend on

@@ -71,7 +71,8 @@ final class BytecodeCompiler: @unchecked Sendable {
             let status = try read(1)
             let length = try read(4).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
             let body = try read(length)
-            return status == [0] ? .success(body) : .failure(CompileFailure(message: String(decoding: body, as: UTF8.self)))
+            return status == [0]
+                ? .success(body) : .failure(CompileFailure(message: String(decoding: body, as: UTF8.self)))
         }
     }
 

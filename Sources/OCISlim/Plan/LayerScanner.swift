@@ -67,7 +67,8 @@ struct LayerScanner {
                 while let block = try reader.nextDataBlock() {
                     if wantsDigest { try hasher.update(block) }
                     if wantsSource || (file.isBytecode && data.count < Self.pycHeaderBytes) {
-                        data.append(contentsOf: wantsSource ? block[...] : block.prefix(Self.pycHeaderBytes - data.count))
+                        data.append(
+                            contentsOf: wantsSource ? block[...] : block.prefix(Self.pycHeaderBytes - data.count))
                     }
                 }
                 digest = wantsDigest ? try hasher.finalize() : nil
@@ -101,7 +102,8 @@ struct LayerScanner {
         var hashes: [UInt16: [UInt8]] = [:]
         for release in CPythonRelease.all {
             guard let rounds = release.sourceHashCompressionRounds else { continue }
-            hashes[release.magic] = try SipHash.cpythonSourceHash(source, magic: release.magic, compressionRounds: rounds)
+            hashes[release.magic] = try SipHash.cpythonSourceHash(
+                source, magic: release.magic, compressionRounds: rounds)
         }
         return hashes
     }

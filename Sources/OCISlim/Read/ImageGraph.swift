@@ -81,10 +81,10 @@ struct GraphReader {
             }
             let configBytes = try layout.readDocument(manifest.config)
             let config = try ImageConfig.decode(configBytes, what: "config \(manifest.config.digest)")
-            guard config.rootfs.diff_ids.count == manifest.layers.count else {
+            guard config.rootfs.diffIDs.count == manifest.layers.count else {
                 throw OCIError.invalidDocument(
                     what: "config \(manifest.config.digest)",
-                    reason: "\(config.rootfs.diff_ids.count) diff_ids for \(manifest.layers.count) layers "
+                    reason: "\(config.rootfs.diffIDs.count) diff_ids for \(manifest.layers.count) layers "
                         + "in manifest \(descriptor.digest)"
                 )
             }

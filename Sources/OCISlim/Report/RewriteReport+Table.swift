@@ -1,3 +1,5 @@
+import Foundation
+
 /// The human report: one table per image, then totals.
 extension RewriteReport {
     /// Renders the report as aligned text.
@@ -7,14 +9,17 @@ extension RewriteReport {
         for image in images {
             lines.append("")
             lines.append("image \(image.name)  manifest \(image.manifest.old.short) → \(image.manifest.new.short)")
-            var rows: [[String]] = [[
-                "layer", "blob", "codec", "compressed", "uncompressed", "removed", "added", "linked",
-                "saved by category",
-            ]]
+            var rows: [[String]] = [
+                [
+                    "layer", "blob", "codec", "compressed", "uncompressed", "removed", "added", "linked",
+                    "saved by category",
+                ]
+            ]
             for layer in image.layers {
                 rows.append([
                     "\(layer.index)",
-                    layer.unchanged ? "\(layer.blob.old.short) (unchanged)" : "\(layer.blob.old.short) → \(layer.blob.new.short)",
+                    layer.unchanged
+                        ? "\(layer.blob.old.short) (unchanged)" : "\(layer.blob.old.short) → \(layer.blob.new.short)",
                     Self.codecs(layer.compression),
                     Self.sizes(layer.compressedSize),
                     Self.sizes(layer.uncompressedSize),
@@ -65,8 +70,10 @@ extension RewriteReport {
     }
 
     static func categories(_ saved: [String: Int64]) -> String {
-        saved.isEmpty ? "-" : saved.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteCount($0.value))" }
-            .joined(separator: ", ")
+        saved.isEmpty
+            ? "-"
+            : saved.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteCount($0.value))" }
+                .joined(separator: ", ")
     }
 
     static func align(_ rows: [[String]]) -> [String] {
@@ -95,5 +102,3 @@ struct ByteCount: CustomStringConvertible {
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }
-
-import Foundation

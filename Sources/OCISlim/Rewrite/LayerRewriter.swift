@@ -116,17 +116,18 @@ struct LayerRewriter {
             guard let compiler else { preconditionFailure("compileSource is planned only with a compiler") }
             var pieces: [TarReplacement] = hideLower ? [.header(try Self.whiteout(hiding: entry))] : []
             let modulePath = [0x2f] + ImagePath(tarName: entry.path.bytes).bytes
-            pieces.append(.transformedData(
-                under: try .regularFile(path: TarPath(bytes: pyc.bytes), metadataFrom: entry),
-                limit: Int(LayerScanner.sourceHashLimit),
-                transform: { source in
-                    switch try compiler.compile(path: modulePath, source: source, mtime: entry.mtime) {
-                    case .success(let bytecode): return bytecode
-                    case .failure(let failure):
-                        throw RewriteError.compileFailed(path: entry.path.description, message: failure.message)
+            pieces.append(
+                .transformedData(
+                    under: try .regularFile(path: TarPath(bytes: pyc.bytes), metadataFrom: entry),
+                    limit: Int(LayerScanner.sourceHashLimit),
+                    transform: { source in
+                        switch try compiler.compile(path: modulePath, source: source, mtime: entry.mtime) {
+                        case .success(let bytecode): return bytecode
+                        case .failure(let failure):
+                            throw RewriteError.compileFailed(path: entry.path.description, message: failure.message)
+                        }
                     }
-                }
-            ))
+                ))
             if let sources {
                 pieces += try Self.compressedSourcePieces(entry, at: sources, createDirectory: createDirectory)
             }
@@ -141,15 +142,18 @@ struct LayerRewriter {
     {
         var pieces: [TarReplacement] = []
         if createDirectory {
-            pieces.append(.header(try .directory(
-                path: TarPath(bytes: path.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
-                mtime: entry.mtime
-            )))
+            pieces.append(
+                .header(
+                    try .directory(
+                        path: TarPath(bytes: path.parent.bytes), permissions: 0o755, uid: entry.uid, gid: entry.gid,
+                        mtime: entry.mtime
+                    )))
         }
-        pieces.append(.transformedData(
-            under: try .regularFile(path: TarPath(bytes: path.bytes), metadataFrom: entry),
-            limit: Int(LayerScanner.sourceHashLimit), transform: compressedSource
-        ))
+        pieces.append(
+            .transformedData(
+                under: try .regularFile(path: TarPath(bytes: path.bytes), metadataFrom: entry),
+                limit: Int(LayerScanner.sourceHashLimit), transform: compressedSource
+            ))
         return pieces
     }
 

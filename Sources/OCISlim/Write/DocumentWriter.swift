@@ -55,7 +55,8 @@ struct DocumentWriter {
         var layerReports: [LayerReport] = []
         for (index, layer) in image.manifest.layers.enumerated() {
             let layerPlan = plan.layers[index]
-            guard let result = rewritten[LayerJob(descriptor: layer, plan: layerPlan)], let scanned = scans[layer.digest]
+            guard let result = rewritten[LayerJob(descriptor: layer, plan: layerPlan)],
+                let scanned = scans[layer.digest]
             else { preconditionFailure("every layer job ran") }
             layers.append(result.descriptor)
             diffIDs.append(result.diffID)
@@ -76,10 +77,10 @@ struct DocumentWriter {
             if layer.digest != result.descriptor.digest { note(layer, result.descriptor) }
         }
 
-        let existing = Set((image.config.config?.Env ?? []).map { $0.prefix { $0 != "=" } })
+        let existing = Set((image.config.config?.env ?? []).map { $0.prefix { $0 != "=" } })
         let environment = plan.environment.filter { !existing.contains($0.prefix { $0 != "=" }) }
         let configDescriptor: Descriptor
-        if diffIDs == image.config.rootfs.diff_ids && environment.isEmpty {
+        if diffIDs == image.config.rootfs.diffIDs && environment.isEmpty {
             configDescriptor = try store(image.configBytes, as: image.manifest.config)
         } else {
             let patched = try DocumentPatcher.config(
@@ -90,7 +91,9 @@ struct DocumentWriter {
         }
 
         let manifestDescriptor: Descriptor
-        if configDescriptor.digest == image.manifest.config.digest && layers.map(\.digest) == image.manifest.layers.map(\.digest) {
+        if configDescriptor.digest == image.manifest.config.digest
+            && layers.map(\.digest) == image.manifest.layers.map(\.digest)
+        {
             manifestDescriptor = try store(image.manifestBytes, as: image.descriptor)
         } else {
             let patched = try DocumentPatcher.manifest(
