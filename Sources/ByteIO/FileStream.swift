@@ -4,9 +4,6 @@
     import Darwin
 #endif
 
-/// The system's text for the current `errno`.
-func systemError() -> String { String(cString: strerror(errno)) }
-
 /// Reads a file through one descriptor; the descriptor is closed when the source goes away.
 public final class FileSource: ByteSource {
     /// The path the source reads.
@@ -17,7 +14,7 @@ public final class FileSource: ByteSource {
     public init(path: String) throws {
         self.path = path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ByteIOError.open(path: path, reason: systemError()) }
+        guard descriptor >= 0 else { throw ByteIOError.open(path: path, errno: errno) }
         self.descriptor = descriptor
     }
 
@@ -29,7 +26,7 @@ public final class FileSource: ByteSource {
             let count = Glibc.read(descriptor, base, buffer.count)
             if count >= 0 { return count }
             if errno == EINTR { continue }
-            throw ByteIOError.read(path: path, reason: systemError())
+            throw ByteIOError.read(path: path, errno: errno)
         }
     }
 }
@@ -47,7 +44,7 @@ public final class FileSink: ByteSink {
     public init(creating path: String, mode: mode_t = 0o644) throws {
         self.path = path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw ByteIOError.open(path: path, reason: systemError()) }
+        guard descriptor >= 0 else { throw ByteIOError.open(path: path, errno: errno) }
         self.descriptor = descriptor
     }
 
@@ -60,7 +57,7 @@ public final class FileSink: ByteSink {
             let count = Glibc.write(descriptor, next, remaining)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw ByteIOError.write(path: path, reason: systemError())
+                throw ByteIOError.write(path: path, errno: errno)
             }
             remaining -= count
             next += count
@@ -71,11 +68,11 @@ public final class FileSink: ByteSink {
         guard descriptor >= 0 else { return }
         defer { descriptor = -1 }
         if fsync(descriptor) != 0 && errno != EINVAL {
-            let reason = systemError()
+            let code = errno
             close(descriptor)
-            throw ByteIOError.write(path: path, reason: reason)
+            throw ByteIOError.write(path: path, errno: code)
         }
-        if close(descriptor) != 0 { throw ByteIOError.write(path: path, reason: systemError()) }
+        if close(descriptor) != 0 { throw ByteIOError.write(path: path, errno: errno) }
     }
 }
 

@@ -59,7 +59,7 @@ public struct ImageLayout: Sendable {
         let file: FileSource
         do {
             file = try FileSource(path: blobPath)
-        } catch ByteIOError.open(_, let reason) where reason.contains("No such file") {
+        } catch ByteIOError.open(_, ENOENT) {
             throw OCIError.missingBlob(descriptor.digest, path: blobPath)
         }
         return try VerifyingBlobSource(file: file, descriptor: descriptor)
