@@ -12,6 +12,8 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     case invalidDocument(what: String, reason: String)
     case outputNotEmpty(path: String)
     case output(path: String, reason: String)
+    case outputOverlapsInput(output: String, input: String)
+    case outputBusy(path: String, staging: String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,10 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
         case .invalidDocument(let what, let reason): "\(what): \(reason)"
         case .outputNotEmpty(let path): "output \(path) exists and is not empty"
         case .output(let path, let reason): "cannot write \(path): \(reason)"
+        case .outputOverlapsInput(let output, let input):
+            "output \(output) and input \(input) overlap (one is inside the other): the input must not be modified"
+        case .outputBusy(let path, let staging):
+            "output \(path) is being written by another ocislim run (it holds the lock on \(staging))"
         }
     }
 }

@@ -1,7 +1,13 @@
+import ByteIO
 import Foundation
 
 /// An output layout that appears atomically: everything is written into a staging directory beside the output
 /// and renamed into place by `publish()`; until then, and after any failure, the output path is untouched.
+///
+/// The staging directory's name is fixed for an output (`.NAME.ocislim`), and a run holds an advisory lock on it
+/// (`flock`) from start to end. So a second run into the same output fails at once instead of after all its work,
+/// and a rerun after a crash or `SIGKILL` reclaims what the dead run left: the kernel releases a dead process's
+/// lock, so a staging directory nobody holds is known to be abandoned, without guessing from process IDs.
 public final class OutputLayout: Sendable {
     /// The final path.
     public let path: String
@@ -9,48 +15,119 @@ public final class OutputLayout: Sendable {
     public let stagingPath: String
     /// The blob store inside the staging directory.
     public let blobs: BlobStore
+    /// The open staging directory holding the lock; closed (releasing it) when the layout goes away.
+    private let lock: Int32
 
-    /// Checks that `path` does not exist or is an empty directory, then creates the staging directory.
-    public init(path: String) throws {
+    /// Checks that `path` does not exist or is an empty directory and lies neither inside `input` nor around it,
+    /// then takes the staging directory, reclaiming one left by a run that died.
+    public init(path: String, input: String) throws {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         self.path = url.path
+        let parent = url.deletingLastPathComponent().path
+        stagingPath = parent + "/.\(url.lastPathComponent).ocislim"
         try Self.checkEmpty(self.path)
-        stagingPath = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).ocislim-\(getpid())"
-        try? FileManager.default.removeItem(atPath: stagingPath)
+        try Self.checkApart(output: self.path, staging: stagingPath, input: input)
+        lock = try Self.lockStaging(stagingPath, output: self.path)
         do {
-            try FileManager.default.createDirectory(atPath: stagingPath, withIntermediateDirectories: false)
+            // Held by us: whatever is inside was left by a run that no longer exists.
+            try Directory.removeContents(stagingPath)
+            blobs = try BlobStore(layoutPath: stagingPath)
         } catch {
-            throw OCIError.output(path: stagingPath, reason: error.localizedDescription)
+            close(lock)
+            throw OCIError.output(path: stagingPath, reason: "\(error)")
         }
-        blobs = try BlobStore(layoutPath: stagingPath)
+        StagingRegistry.shared.add(stagingPath)
     }
 
-    /// Writes a top-level file (`oci-layout`, `index.json`).
+    deinit { close(lock) }
+
+    /// Writes a top-level file (`oci-layout`, `index.json`), every byte, flushed to disk.
     public func writeFile(_ name: String, _ bytes: [UInt8]) throws {
-        let filePath = "\(stagingPath)/\(name)"
-        guard FileManager.default.createFile(atPath: filePath, contents: Data(bytes)) else {
-            throw OCIError.output(path: filePath, reason: "cannot create file")
-        }
+        let file = try FileSink(creating: "\(stagingPath)/\(name)")
+        try bytes.withUnsafeBytes { try file.write($0) }
+        try file.finish()
     }
 
-    /// Renames the staging directory to the output path; an empty output directory is replaced.
+    /// Makes the staging directory durable, renames it to the output path (an empty output directory is replaced)
+    /// and makes the rename durable.
     public func publish() throws {
         try Self.checkEmpty(path)
+        for directory in [blobs.directory, stagingPath + "/blobs", stagingPath].compactMap({ $0 }) {
+            try Directory.sync(directory)
+        }
         // rename(2) replaces an empty directory atomically.
         guard rename(stagingPath, path) == 0 else {
-            throw OCIError.output(path: path, reason: String(cString: strerror(errno)))
+            throw OCIError.output(path: path, reason: ByteIOError.reason(errno))
         }
+        StagingRegistry.shared.remove(stagingPath)
+        try Directory.sync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
     /// Removes the staging directory; used when the rewrite fails.
     public func discard() {
-        try? FileManager.default.removeItem(atPath: stagingPath)
+        StagingRegistry.shared.remove(stagingPath)
+        try? Directory.removeTree(stagingPath)
     }
 
     private static func checkEmpty(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
-        let contents = isDirectory.boolValue ? (try? FileManager.default.contentsOfDirectory(atPath: path)) : nil
+        let contents = isDirectory.boolValue ? (try? Directory.entries(path)) : nil
         guard let contents, contents.isEmpty else { throw OCIError.outputNotEmpty(path: path) }
+    }
+
+    /// Refuses an output (or its staging directory) inside the input, and an input inside the output, comparing
+    /// paths with every symbolic link resolved: writing there would modify the input.
+    private static func checkApart(output: String, staging: String, input: String) throws {
+        let realInput = RealPath.resolve(input)
+        for candidate in [output, staging] {
+            let real = RealPath.resolve(candidate)
+            if RealPath.isWithin(real, realInput) || RealPath.isWithin(realInput, real) {
+                throw OCIError.outputOverlapsInput(output: output, input: input)
+            }
+        }
+    }
+
+    /// Opens (creating it if needed) the staging directory and locks it; a lock held elsewhere fails at once.
+    private static func lockStaging(_ staging: String, output: String) throws -> Int32 {
+        if mkdir(staging, 0o755) != 0 && errno != EEXIST {
+            throw OCIError.output(path: staging, reason: ByteIOError.reason(errno))
+        }
+        // A planted symlink must not redirect the output elsewhere: only a real directory is used (O_NOFOLLOW
+        // closes the window between this check and the open).
+        var status = stat()
+        guard lstat(staging, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw OCIError.output(path: staging, reason: "it exists and is not a directory; remove it")
+        }
+        let descriptor = open(staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw OCIError.output(path: staging, reason: ByteIOError.reason(errno))
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(descriptor)
+            if code == EWOULDBLOCK { throw OCIError.outputBusy(path: output, staging: staging) }
+            throw OCIError.output(path: staging, reason: ByteIOError.reason(code))
+        }
+        return descriptor
+    }
+}
+
+/// The staging directories of this process, for removal when it is interrupted (`SIGINT`, `SIGTERM`).
+public final class StagingRegistry: @unchecked Sendable {
+    /// The process's registry.
+    public static let shared = StagingRegistry()
+
+    // Guarded by `lock`: layouts come and go on any task, the signal handler reads from its own queue.
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+
+    func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+    func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+
+    /// Removes every staging directory still registered; returns once they are gone.
+    public func removeAll() {
+        let paths = lock.withLock { self.paths }
+        for path in paths { try? Directory.removeTree(path) }
     }
 }

@@ -13,7 +13,7 @@ public struct ImageRewriter: Sendable {
     /// Runs the rewrite. The output appears complete, or not at all; the input is only read.
     public func run() async throws -> RewriteReport {
         let layout = try ImageLayout(path: options.input)
-        let output = try OutputLayout(path: options.output)
+        let output = try OutputLayout(path: options.output, input: options.input)
         do {
             let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
             let pipeline = try RewritePipeline(layout: layout, options: options, compiler: compiler)

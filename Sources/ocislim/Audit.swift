@@ -39,12 +39,9 @@ extension OCISlimCommand {
             let report: AuditReport
             do {
                 report = try await auditor.run()
-            } catch let error as CompressionError {
-                StandardError.write("ocislim: error: \(error)\n")
-                throw ExitCode.validationFailure
             } catch {
                 StandardError.write("ocislim: error: \(error)\n")
-                throw ExitCode.failure
+                throw ExitCode(FailureKind(error).exitStatus)
             }
             if json {
                 let encoder = JSONEncoder()

@@ -102,6 +102,7 @@ extension OCISlimCommand {
         }
 
         func run() async throws {
+            Interruption.removeStagingOnSignals()
             let options = RewriteOptions(
                 input: input, output: output, strategy: strategy.strategy,
                 sourceless: SourcelessOptions(
@@ -113,13 +114,9 @@ extension OCISlimCommand {
             let result: RewriteReport
             do {
                 result = try await ImageRewriter(options: options).run()
-            } catch let error as CompressionError {
-                // The options do not suit this image: a usage error, found from its documents before any work.
-                StandardError.write("ocislim: error: \(error)\n")
-                throw ExitCode.validationFailure
             } catch {
                 StandardError.write("ocislim: error: \(error)\n")
-                throw ExitCode.failure
+                throw ExitCode(FailureKind(error).exitStatus)
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,48 @@
+import ByteIO
+import OCIImage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What kind of failure an error is, for the exit status: the user's input is wrong (1), the machine could not do
+/// the work and a retry may succeed (2), or the command line asks for something impossible (64).
+public enum FailureKind: Sendable, Equatable {
+    /// Exit 1: the image is invalid or unsupported; running again will fail the same way.
+    case invalidInput
+    /// Exit 2: an I/O or resource failure (disk full, I/O error, out of descriptors, output busy); retryable.
+    case resource
+    /// Exit 64: the options do not fit this image or these paths.
+    case usage
+
+    /// The kind of `error`, looking through the pipeline's wrappers to the cause.
+    public init(_ error: any Error) {
+        switch error {
+        case RewriteError.layer(_, let underlying): self.init(underlying)
+        case let error as ByteIOError: self = Self.kind(of: error)
+        case OCIError.output, OCIError.outputBusy: self = .resource
+        case OCIError.outputOverlapsInput: self = .usage
+        case is CompressionError: self = .usage
+        case is CompileError: self = .resource
+        default: self = .invalidInput
+        }
+    }
+
+    /// The status `ocislim` exits with.
+    public var exitStatus: Int32 {
+        switch self {
+        case .invalidInput: 1
+        case .resource: 2
+        case .usage: 64
+        }
+    }
+
+    /// Writes fail because of the machine; opens and reads fail because of the machine only for these causes,
+    /// otherwise because of what the input is (a missing file, a directory where a blob should be).
+    private static func kind(of error: ByteIOError) -> FailureKind {
+        if case .write = error { return .resource }
+        guard let code = error.errno else { return .invalidInput }
+        let machine: Set<Int32> = [EIO, ENOSPC, EDQUOT, ENOMEM, EMFILE, ENFILE, EROFS, EACCES, EPERM, EAGAIN, EBUSY]
+        return machine.contains(code) ? .resource : .invalidInput
+    }
+}

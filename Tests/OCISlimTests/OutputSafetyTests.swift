@@ -1,0 +1,158 @@
+import ByteIO
+import Foundation
+import OCIImage
+import OCISlim
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The output never lands inside the input, two runs never write one output, and a dead run's leftovers are
+/// reclaimed by the next.
+@Suite struct OutputSafetyTests {
+    private func makeInput(_ fixture: LayoutFixture) throws -> String {
+        try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [
+                        .text("usr/lib/python3.11/m.py", "X = 1\n"),
+                        .file(
+                            "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
+                            try LayoutFixture.compile("X = 1\n")),
+                    ])
+                ]
+            ])
+    }
+
+    private func rewrite(_ input: String, _ output: String) async throws {
+        _ = try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: .dropOptimized))
+            .run()
+    }
+
+    /// Every file below `path`, with its bytes, to show a failed run changed nothing.
+    private func snapshot(_ path: String) throws -> [String: [UInt8]] { try LayoutFixture.files(under: path) }
+
+    @Test(arguments: ["in/sub", "in/blobs/new", "in/blobs/sha256/x/y", "in/empty", "in/link-out"])
+    func refusesAnOutputInsideTheInput(relative: String) async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try makeInput(fixture)
+        try FileManager.default.createDirectory(atPath: fixture.path("in/empty"), withIntermediateDirectories: false)
+        // A symlink inside the input that points at it: its path looks outside only until it is resolved.
+        try FileManager.default.createSymbolicLink(atPath: fixture.path("alias"), withDestinationPath: input)
+        let output = relative == "in/link-out" ? fixture.path("alias/out") : fixture.path(relative)
+        let before = try snapshot(input)
+        await #expect {
+            try await rewrite(input, output)
+        } throws: {
+            "\($0)" == "output \(output) and input \(input) overlap (one is inside the other): the input must not "
+                + "be modified"
+        }
+        #expect(try snapshot(input) == before, "the input is unchanged")
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("in/.sub.ocislim")))
+    }
+
+    @Test func refusesAnInputInsideTheStagingDirectory() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        // Reclaiming the staging directory empties it: an input there would be deleted.
+        let staging = fixture.path(".out.ocislim")
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        _ = try makeInput(fixture)
+        let input = staging + "/in"
+        try FileManager.default.moveItem(atPath: fixture.path("in"), toPath: input)
+        let before = try snapshot(input)
+        await #expect {
+            try await rewrite(input, fixture.path("out"))
+        } throws: {
+            "\($0)" == "output \(fixture.path("out")) and input \(input) overlap (one is inside the other): the "
+                + "input must not be modified"
+        }
+        #expect(try snapshot(input) == before, "the input is unchanged")
+    }
+
+    @Test func aSecondRunIntoTheSameOutputFailsAtOnce() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try makeInput(fixture)
+        let output = fixture.path("out")
+        // A live run holds the lock on the staging directory; this test plays that run.
+        let staging = fixture.path(".out.ocislim")
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: staging + "/index.json"))
+        let held = open(staging, O_RDONLY | O_DIRECTORY)
+        #expect(held >= 0)
+        defer { close(held) }
+        #expect(flock(held, LOCK_EX | LOCK_NB) == 0)
+        await #expect {
+            try await rewrite(input, output)
+        } throws: {
+            "\($0)" == "output \(output) is being written by another ocislim run (it holds the lock on \(staging))"
+        }
+        #expect(FileManager.default.fileExists(atPath: staging + "/index.json"), "the live run's files are left alone")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func aDeadRunsStagingDirectoryIsReclaimed() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try makeInput(fixture)
+        let output = fixture.path("out")
+        // What a run killed by SIGKILL leaves: a staging directory with half a blob, and no lock (the kernel freed it).
+        let staging = fixture.path(".out.ocislim")
+        try FileManager.default.createDirectory(
+            atPath: staging + "/blobs/sha256", withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: staging + "/blobs/sha256/.partial-1"))
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: staging + "/stray"))
+        try await rewrite(input, output)
+        #expect(!FileManager.default.fileExists(atPath: staging), "the staging directory became the output")
+        #expect(!FileManager.default.fileExists(atPath: output + "/stray"))
+        #expect(!FileManager.default.fileExists(atPath: output + "/blobs/sha256/.partial-1"))
+        try LayoutFixture.checkLayout(output)
+    }
+
+    @Test func aStagingPathThatIsASymlinkIsRefused() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try makeInput(fixture)
+        let elsewhere = fixture.path("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.path(".out.ocislim"), withDestinationPath: elsewhere)
+        await #expect {
+            try await rewrite(input, fixture.path("out"))
+        } throws: {
+            "\($0)" == "cannot write \(fixture.path(".out.ocislim")): it exists and is not a directory; remove it"
+        }
+        #expect(try Directory.entries(elsewhere).isEmpty, "nothing written through the link")
+    }
+
+    @Test func resolvesPathsThroughLinksAndMissingComponents() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let real = RealPath.resolve(fixture.root)
+        try FileManager.default.createDirectory(atPath: fixture.path("a/b"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: fixture.path("l"), withDestinationPath: fixture.path("a/b"))
+        #expect(RealPath.resolve(fixture.path("l/new/../x/./y")) == real + "/a/b/x/y")
+        #expect(RealPath.resolve(fixture.path("a/b/..")) == real + "/a")
+        #expect(RealPath.isWithin(real + "/a/b", real + "/a"))
+        #expect(!RealPath.isWithin(real + "/ab", real + "/a"))
+    }
+}
+
+/// Each failure maps to the exit status its cause deserves: the input (1), the machine (2), the command line (64).
+@Suite struct FailureKindTests {
+    @Test func classifiesByCause() throws {
+        let digest = try Digest(parsing: "sha256:" + String(repeating: "a", count: 64))
+        #expect(FailureKind(ByteIOError.write(path: "/o/index.json", errno: ENOSPC)) == .resource)
+        #expect(
+            FailureKind(RewriteError.layer(digest, underlying: ByteIOError.read(path: "/b", errno: EIO))) == .resource)
+        #expect(FailureKind(ByteIOError.open(path: "/b", errno: EISDIR)) == .invalidInput)
+        #expect(FailureKind(OCIError.digestMismatch(digest, actual: "00")) == .invalidInput)
+        #expect(FailureKind(OCIError.outputBusy(path: "/o", staging: "/.o.ocislim")) == .resource)
+        #expect(FailureKind(OCIError.outputOverlapsInput(output: "/i/o", input: "/i")) == .usage)
+        #expect([FailureKind.invalidInput, .resource, .usage].map(\.exitStatus) == [1, 2, 64])
+    }
+}
