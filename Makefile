@@ -8,7 +8,7 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= drop-bytecode
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e demo bench bench-memory clean
+.PHONY: all setup build release lint format test unit e2e faults demo bench bench-memory clean
 
 all: build
 
@@ -30,14 +30,18 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
 
-## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image.
-test: unit e2e
+## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image, then the
+## fault tests (SIGKILL, signals, a full disk, EIO, short writes, a read-only parent, two runs at once) on it.
+test: unit e2e faults
 
 unit: setup
 	$(SWIFT) test
 
 e2e: release
 	OCISLIM=$(OCISLIM) bash scripts/e2e.sh
+
+faults: release
+	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh
 
 ## Build the real sample image (once; cached in .cache/), rewrite it and print the report.
 demo: release
