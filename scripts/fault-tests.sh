@@ -138,7 +138,7 @@ check_enospc() {
     local rc=0; "${REWRITE[@]}" "$IMG" "$dir/out" 2>"$WORK/enospc.stderr" || rc=$?
     cat "$WORK/enospc.stderr"
     [[ $rc -eq 2 ]] || { echo "exit $rc, expected 2"; exit 1; }
-    grep -q 'No space left on device' "$WORK/enospc.stderr"
+    grep -q "is full; free space or choose another output" "$WORK/enospc.stderr"
     [[ $(wc -l < "$WORK/enospc.stderr") -eq 1 ]] || { echo "more than one line on stderr"; exit 1; }
     [[ -z "$(ls -A "$dir")" ]] || { ls -la "$dir"; echo "something was left on the full disk"; exit 1; }
 }

@@ -15,6 +15,16 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     case outputOverlapsInput(output: String, input: String)
     case outputBusy(path: String, staging: String)
 
+    /// The blob the error names, when it is about one blob's bytes (so callers need not name it again).
+    public var blob: Digest? {
+        switch self {
+        case .missingBlob(let digest, _), .sizeMismatch(let digest, _, _), .sizeExceeded(let digest, _),
+            .digestMismatch(let digest, _):
+            digest
+        default: nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .notALayout(let path, let reason): "\(path) is not an OCI image layout: \(reason)"

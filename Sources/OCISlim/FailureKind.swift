@@ -19,6 +19,7 @@ public enum FailureKind: Sendable, Equatable {
     public init(_ error: any Error) {
         switch error {
         case RewriteError.layer(_, let underlying): self.init(underlying)
+        case RewriteError.outputFull: self = .resource
         case let error as ByteIOError: self = Self.kind(of: error)
         case OCIError.output, OCIError.outputBusy: self = .resource
         case OCIError.outputOverlapsInput: self = .usage
@@ -44,5 +45,16 @@ public enum FailureKind: Sendable, Equatable {
         guard let code = error.errno else { return .invalidInput }
         let machine: Set<Int32> = [EIO, ENOSPC, EDQUOT, ENOMEM, EMFILE, ENFILE, EROFS, EACCES, EPERM, EAGAIN, EBUSY]
         return machine.contains(code) ? .resource : .invalidInput
+    }
+}
+
+extension RewriteError {
+    /// The system's `errno` at the root of `error`, looking through the layer wrapper.
+    static func rootErrno(_ error: any Error) -> Int32? {
+        switch error {
+        case RewriteError.layer(_, let underlying): rootErrno(underlying)
+        case let error as ByteIOError: error.errno
+        default: nil
+        }
     }
 }

@@ -35,6 +35,9 @@ public struct ImageRewriter: Sendable {
             return report
         } catch {
             output.discard()
+            if let code = RewriteError.rootErrno(error), code == ENOSPC || code == EDQUOT {
+                throw RewriteError.outputFull(output: options.output, underlying: error)
+            }
             throw error
         }
     }

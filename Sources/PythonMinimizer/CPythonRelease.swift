@@ -1,4 +1,4 @@
-// Magic numbers: Lib/importlib/_bootstrap_external.py of each release. For 3.6–3.13, real interpreters reported their
+// Magic numbers and their ranges: Lib/importlib/_bootstrap_external.py of each release. For 3.6–3.13, real interpreters reported their
 // importlib.util.MAGIC_NUMBER, cache tag and source_hash through scripts/make-pyc-fixtures.sh; the tests compare
 // that output with this table.
 
@@ -10,6 +10,8 @@ public struct CPythonRelease: Sendable, Hashable {
     public let cacheTag: String
     /// The release's magic number: the first two header bytes, little endian.
     public let magic: UInt16
+    /// Every magic number of the release's line, its alphas and betas included: the last one is `magic`.
+    public let magics: ClosedRange<UInt16>
     /// The header length in bytes: 12 before PEP 552 (3.6), 16 from 3.7.
     public let headerSize: Int
     /// SipHash compression rounds of the source hash in hash-based pycs (finalization rounds are two more);
@@ -21,18 +23,18 @@ public struct CPythonRelease: Sendable, Hashable {
 
     /// Every release from 3.6 to 3.14, oldest first.
     public static let all: [CPythonRelease] = [
-        CPythonRelease(minorVersion: "3.6", magic: 3379, headerSize: 12, sourceHashCompressionRounds: nil),
+        CPythonRelease(minorVersion: "3.6", magics: 3360...3379, headerSize: 12, sourceHashCompressionRounds: nil),
         // SipHash-2-4 until 3.10.
-        CPythonRelease(minorVersion: "3.7", magic: 3394, headerSize: 16, sourceHashCompressionRounds: 2),
-        CPythonRelease(minorVersion: "3.8", magic: 3413, headerSize: 16, sourceHashCompressionRounds: 2),
-        CPythonRelease(minorVersion: "3.9", magic: 3425, headerSize: 16, sourceHashCompressionRounds: 2),
-        CPythonRelease(minorVersion: "3.10", magic: 3439, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.7", magics: 3390...3394, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.8", magics: 3400...3413, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.9", magics: 3420...3425, headerSize: 16, sourceHashCompressionRounds: 2),
+        CPythonRelease(minorVersion: "3.10", magics: 3430...3439, headerSize: 16, sourceHashCompressionRounds: 2),
         // 3.11 moved _Py_KeyedHash to SipHash-1-3 along with str hashing.
-        CPythonRelease(minorVersion: "3.11", magic: 3495, headerSize: 16, sourceHashCompressionRounds: 1),
-        CPythonRelease(minorVersion: "3.12", magic: 3531, headerSize: 16, sourceHashCompressionRounds: 1),
-        CPythonRelease(minorVersion: "3.13", magic: 3571, headerSize: 16, sourceHashCompressionRounds: 1),
+        CPythonRelease(minorVersion: "3.11", magics: 3450...3495, headerSize: 16, sourceHashCompressionRounds: 1),
+        CPythonRelease(minorVersion: "3.12", magics: 3500...3531, headerSize: 16, sourceHashCompressionRounds: 1),
+        CPythonRelease(minorVersion: "3.13", magics: 3550...3571, headerSize: 16, sourceHashCompressionRounds: 1),
         // Taken from 3.14.0rc3's source; not verified against an interpreter here.
-        CPythonRelease(minorVersion: "3.14", magic: 3627, headerSize: 16, sourceHashCompressionRounds: 1),
+        CPythonRelease(minorVersion: "3.14", magics: 3600...3627, headerSize: 16, sourceHashCompressionRounds: 1),
     ]
 
     /// The release whose cache tag this is ("cpython-311"); nil for other implementations and unknown releases.
@@ -41,10 +43,16 @@ public struct CPythonRelease: Sendable, Hashable {
     /// The release whose final magic number this is; nil for pre-release magic numbers and unknown releases.
     public static func forMagic(_ magic: UInt16) -> CPythonRelease? { all.first { $0.magic == magic } }
 
-    private init(minorVersion: String, magic: UInt16, headerSize: Int, sourceHashCompressionRounds: Int?) {
+    /// The release whose line this magic number belongs to, pre-releases included; nil when unknown.
+    public static func containing(magic: UInt16) -> CPythonRelease? { all.first { $0.magics.contains(magic) } }
+
+    private init(
+        minorVersion: String, magics: ClosedRange<UInt16>, headerSize: Int, sourceHashCompressionRounds: Int?
+    ) {
         self.minorVersion = minorVersion
         self.cacheTag = "cpython-" + minorVersion.filter { $0 != "." }
-        self.magic = magic
+        self.magic = magics.upperBound
+        self.magics = magics
         self.headerSize = headerSize
         self.sourceHashCompressionRounds = sourceHashCompressionRounds
     }

@@ -52,12 +52,6 @@ public struct ImagePath: Hashable, Sendable, Comparable, CustomStringConvertible
         ImagePath(tarName: bytes.isEmpty ? Array(component) : bytes + [0x2f] + Array(component))
     }
 
-    /// Whether `self` is `other` or lies below it.
-    public func isWithin(_ other: ImagePath) -> Bool {
-        if other.bytes.isEmpty { return true }
-        return bytes.starts(with: other.bytes) && (bytes.count == other.bytes.count || bytes[other.bytes.count] == 0x2f)
-    }
-
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 
     public static func < (lhs: ImagePath, rhs: ImagePath) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }

@@ -23,9 +23,6 @@ public struct LayerEntry: Hashable, Sendable {
     /// For Python sources checked with `--compile-with`: whether the host compiler accepts them.
     public let compiles: Bool
 
-    /// The parsed bytecode header, for `.pyc` files.
-    public var pycHeader: PycHeader? { pycHeaderBytes.flatMap(PycHeader.init) }
-
     /// Makes an entry record.
     public init(
         path: ImagePath, kind: Kind, size: Int64, hardlinkTarget: ImagePath? = nil,

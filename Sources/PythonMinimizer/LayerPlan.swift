@@ -38,21 +38,6 @@ public enum EntryAction: Hashable, Sendable {
     /// compressed at `sources` (with that directory's entry first when `createDirectory`) unless nil.
     case compileSource(into: ImagePath, sources: ImagePath?, createDirectory: Bool, whiteout: Bool)
 
-    /// Whether the entry's own path is gone from the layer after the rewrite.
-    public var removesOwnPath: Bool {
-        switch self {
-        case .drop, .whiteout, .materialize, .absorbed, .move, .compressSource, .compileSource: true
-        case .hardlink, .retarget: false
-        }
-    }
-
-    /// The new path the action writes the entry's data under, if any.
-    public var newPath: ImagePath? {
-        switch self {
-        case .materialize(let path, _, _), .move(let path, _), .compressSource(let path, _, _): path
-        default: nil
-        }
-    }
 }
 
 /// A file the rewrite adds to a layer (the PEP's marker files).
@@ -144,14 +129,6 @@ public struct PlanSummary: Hashable, Sendable, Codable {
 
     /// Makes an empty summary.
     public init() {}
-
-    /// Adds another summary.
-    public mutating func add(_ other: PlanSummary) {
-        filesRemoved += other.filesRemoved
-        filesAdded += other.filesAdded
-        filesHardlinked += other.filesHardlinked
-        bytesSaved.merge(other.bytesSaved, uniquingKeysWith: +)
-    }
 }
 
 /// What the `sourceless` strategy did with the image's Python sources.

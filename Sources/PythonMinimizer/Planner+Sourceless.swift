@@ -75,8 +75,10 @@ extension Planner {
         let plain = cached.filter { $0.optimization == 0 }
         let stem = path.name.dropLast(3)
         let beside = directory.appending(bytes: stem + Array(".pyc".utf8))
-        let compressed = directory.appending(SourceHook.sourcesDirectoryName).appending(
-            bytes: stem + Array(".zpy".utf8))
+        // The hook reads sources from where `zpyPath` says; the planner writes them to the same place.
+        guard let compressed = SourceHook.zpyPath(forSourcelessPyc: beside) else {
+            return .failure(KeepReason("not importable (no module name)"))
+        }
         guard let bytecode = plain.first else {
             guard let version = sourcelessOptions.compileVersion, PythonFile.interpreterVersion(path) == version else {
                 return .failure(KeepReason("no bytecode"))

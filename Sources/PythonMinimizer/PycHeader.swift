@@ -18,7 +18,7 @@ public struct PycHeader: Hashable, Sendable {
     public let validation: Validation
 
     /// The CPython minor version the magic number belongs to, e.g. "3.11"; nil when unknown.
-    public var pythonVersion: String? { Self.versions.first { $0.range.contains(magic) }?.version }
+    public var pythonVersion: String? { CPythonRelease.containing(magic: magic)?.minorVersion }
 
     /// Parses a header; nil when the bytes are not CPython bytecode.
     public init?(_ bytes: [UInt8]) {
@@ -42,11 +42,4 @@ public struct PycHeader: Hashable, Sendable {
         }
     }
 
-    /// Magic-number ranges of released CPython versions (Lib/importlib/_bootstrap_external.py); the last value in
-    /// each range is the release's own magic.
-    static let versions: [(range: ClosedRange<UInt16>, version: String)] = [
-        (3360...3379, "3.6"), (3390...3394, "3.7"), (3400...3413, "3.8"), (3420...3425, "3.9"),
-        (3430...3439, "3.10"), (3450...3495, "3.11"), (3500...3531, "3.12"), (3550...3571, "3.13"),
-        (3600...3627, "3.14"),
-    ]
 }
