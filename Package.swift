@@ -59,15 +59,22 @@ let package = Package(
         // MARK: The building blocks' speed, for `make bench` (not a product).
         .executableTarget(name: "ocislim-bench", dependencies: ["ByteIO", "Hashing", "Codecs"]),
 
-        // MARK: Tests, one target per library.
-        .testTarget(name: "HashingTests", dependencies: ["Hashing", "ByteIO"]),
-        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ByteIO", "Hashing"]),
-        .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "ByteIO"]),
-        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "ByteIO", "Hashing"]),
-        .testTarget(name: "PythonMinimizerTests", dependencies: ["PythonMinimizer"]),
+        // MARK: Tests, one target per library, sharing one home for fixtures and the process runner.
+        .target(
+            name: "TestSupport", dependencies: ["ByteIO", "Codecs", "Hashing", "OCIImage", "TarStream"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "ByteIOTests", dependencies: ["ByteIO", "TestSupport"]),
+        .testTarget(name: "HashingTests", dependencies: ["Hashing", "ByteIO", "TestSupport"]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ByteIO", "Hashing", "TestSupport"]),
+        .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "ByteIO", "TestSupport"]),
+        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "ByteIO", "Hashing", "TestSupport"]),
+        .testTarget(name: "PythonMinimizerTests", dependencies: ["PythonMinimizer", "TestSupport"]),
         .testTarget(
             name: "OCISlimTests",
-            dependencies: ["OCISlim", "OCIImage", "TarStream", "Codecs", "ByteIO", "Hashing", "PythonMinimizer"]
+            dependencies: [
+                "OCISlim", "OCIImage", "TarStream", "Codecs", "ByteIO", "Hashing", "PythonMinimizer", "TestSupport",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import ByteIO
 import Codecs
 import Hashing
+import TestSupport
 import Testing
 
 /// Reproducibility: the same layer bytes must compress to the same blob, and so the same digest, on every build.

@@ -2,6 +2,7 @@ import ByteIO
 import Codecs
 import Foundation
 import Hashing
+import TestSupport
 import Testing
 
 @Suite struct GzipMemberCompressorTests {

@@ -1,5 +1,6 @@
 import ByteIO
 import Codecs
+import TestSupport
 import Testing
 
 /// The gzip readers this build has: the fastest (`GzipDecompressor`, ISA-L's where the build found it) and zlib's,

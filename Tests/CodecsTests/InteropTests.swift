@@ -1,4 +1,5 @@
 import Codecs
+import TestSupport
 import Testing
 
 /// Our streams against independent implementations: GNU gzip, Python's gzip module and the zstd CLI.

@@ -1,5 +1,6 @@
 import ByteIO
 import Codecs
+import TestSupport
 import Testing
 
 @Suite struct RoundTripTests {
@@ -123,12 +124,4 @@ import Testing
         #expect(error { try sink.write([1]) } as? FailingSink.Failure == .refused)
         #expect(error { try sink.finish() } as? FailingSink.Failure == .refused)
     }
-}
-
-/// A sink that refuses every write.
-final class FailingSink: ByteSink {
-    enum Failure: Error { case refused }
-
-    func write(_ bytes: UnsafeRawBufferPointer) throws { throw Failure.refused }
-    func finish() throws { throw Failure.refused }
 }

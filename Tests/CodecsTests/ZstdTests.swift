@@ -1,5 +1,6 @@
 import ByteIO
 import Codecs
+import TestSupport
 import Testing
 
 @Suite struct ZstdTests {

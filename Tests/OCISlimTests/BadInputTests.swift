@@ -2,6 +2,7 @@ import Foundation
 import OCIImage
 import OCISlim
 import PythonMinimizer
+import TestSupport
 import Testing
 
 /// Bad input fails with a message naming the culprit and leaves no output behind.

@@ -4,6 +4,7 @@ import Foundation
 import OCIImage
 import OCISlim
 import PythonMinimizer
+import TestSupport
 import Testing
 
 /// `--compression` and `--compression-level`: layers written with another codec, media types, digests, refusals,

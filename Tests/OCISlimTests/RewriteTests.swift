@@ -2,6 +2,7 @@ import Foundation
 import OCIImage
 import OCISlim
 import PythonMinimizer
+import TestSupport
 import Testing
 
 /// End-to-end rewrites of layouts built in code.

@@ -4,6 +4,7 @@ import Foundation
 import OCIImage
 import OCISlim
 import PythonMinimizer
+import TestSupport
 import Testing
 
 /// `sourceless` and `audit` on layouts built in code, with bytecode compiled by the host CPython.

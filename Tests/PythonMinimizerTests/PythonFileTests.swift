@@ -1,5 +1,6 @@
 import Foundation
 import PythonMinimizer
+import TestSupport
 import Testing
 
 @Suite struct PythonFileTests {
@@ -67,15 +68,7 @@ import Testing
                 invalidation_mode=py_compile.PycInvalidationMode[sys.argv[1]])
             sys.stdout.buffer.write(open(out, "rb").read())
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", program, mode]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Array(data)
+        return try Tool.output(["python3", "-c", program, mode])
     }
 
     static func hostMagic() throws -> UInt16 {

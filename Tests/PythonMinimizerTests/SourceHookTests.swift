@@ -1,5 +1,6 @@
 import Foundation
 import PythonMinimizer
+import TestSupport
 import Testing
 
 @Suite struct SourceHookTests {
@@ -267,34 +268,15 @@ final class Fixture {
     }
 
     static func execute(_ python: Interpreter, arguments: [String], in directory: URL) throws -> Execution {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python.command[0])
-        process.arguments = Array(python.command.dropFirst()) + arguments
-        process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
         // The child must not inherit paths, startup code or colours that change what it prints.
         let inherited = ["PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONWARNINGS", "PYTHON_COLORS", "FORCE_COLOR"]
         for name in inherited { environment[name] = nil }
         environment["PYTHONUTF8"] = "1"
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        process.environment = environment
-        // Files rather than pipes: no reader has to keep up while the child writes.
-        let output = directory.appendingPathComponent("stdout-\(UUID().uuidString)")
-        let errors = directory.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let outputHandle = try FileHandle(forWritingTo: output)
-        let errorHandle = try FileHandle(forWritingTo: errors)
-        process.standardOutput = outputHandle
-        process.standardError = errorHandle
-        try process.run()
-        process.waitUntilExit()
-        try outputHandle.close()
-        try errorHandle.close()
+        let run = try Tool.run(python.command + arguments, environment: environment, in: directory)
         return Execution(
-            status: process.terminationStatus, killedBySignal: process.terminationReason == .uncaughtSignal,
-            stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self)
+            status: run.status, killedBySignal: run.killedBySignal, stdout: run.text, stderr: run.errors
         )
     }
 }

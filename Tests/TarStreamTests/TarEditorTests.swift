@@ -1,6 +1,7 @@
 import ByteIO
 import Foundation
 import TarStream
+import TestSupport
 import Testing
 
 @Suite struct TarEditorTests {

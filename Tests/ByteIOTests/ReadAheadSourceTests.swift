@@ -1,5 +1,5 @@
 import ByteIO
-import Codecs
+import TestSupport
 import Testing
 
 @Suite struct ReadAheadSourceTests {
@@ -32,17 +32,6 @@ import Testing
             var buffer = [UInt8](repeating: 0, count: 10)
             _ = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
         }
-    }
-
-    /// Decompression runs ahead when the caller allows threads; the bytes are the same.
-    @Test(arguments: [Codec.none, .gzip, .zstd])
-    func decompressingAheadGivesTheSameBytes(codec: Codec) throws {
-        let text = lcgText(count: 3 << 20)
-        let source = try makeDecompressingSource(
-            codec, upstream: MemorySource(try compress(text, codec)), threads: 2
-        )
-        #expect(source is ReadAheadSource)
-        #expect(try readToEnd(source, readSize: 100_000) == text)
     }
 }
 

@@ -6,40 +6,49 @@ import OCIImage
 import TarStream
 
 /// An entry of a fixture layer.
-enum FixtureEntry {
+public enum FixtureEntry {
     case directory(String)
     case file(String, [UInt8], mode: UInt32 = 0o644, mtime: Int64 = 1_700_000_000)
     case hardlink(String, to: String)
     case symlink(String, to: String)
 
-    static func text(_ path: String, _ text: String) -> FixtureEntry { .file(path, Array(text.utf8)) }
+    public static func text(_ path: String, _ text: String) -> FixtureEntry { .file(path, Array(text.utf8)) }
 }
 
 /// A fixture layer: entries and how the blob is compressed.
-struct FixtureLayer {
-    var entries: [FixtureEntry]
-    var compression: LayerCompression = .gzip
-    var mediaType: String?
+public struct FixtureLayer {
+    public var entries: [FixtureEntry]
+    public var compression: LayerCompression = .gzip
+    public var mediaType: String?
+
+    public init(entries: [FixtureEntry], compression: LayerCompression = .gzip, mediaType: String? = nil) {
+        self.entries = entries
+        self.compression = compression
+        self.mediaType = mediaType
+    }
 }
 
 /// Builds real OCI image layouts in a temp directory from lists of entries.
-struct LayoutFixture {
-    let root: String
+public struct LayoutFixture {
+    public let root: String
+
+    /// A fixture rooted at an existing directory (which `cleanUp()` removes).
+    public init(root: String) { self.root = root }
 
     /// A fresh directory under the system temp dir, removed by `cleanUp()`.
-    static func make() throws -> LayoutFixture {
+    public static func make() throws -> LayoutFixture {
         let root = NSTemporaryDirectory() + "ocislim-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         return LayoutFixture(root: root)
     }
 
-    func cleanUp() { try? FileManager.default.removeItem(atPath: root) }
+    public func cleanUp() { try? FileManager.default.removeItem(atPath: root) }
 
-    func path(_ name: String) -> String { "\(root)/\(name)" }
+    public func path(_ name: String) -> String { "\(root)/\(name)" }
 
     /// Writes a layout with one image (or several, under a nested index) and returns its path.
     @discardableResult
-    func writeLayout(
+    public func writeLayout(
         _ name: String, images: [[FixtureLayer]], nested: Bool = false, docker: Bool = false,
         env: [String] = ["PATH=/usr/bin"], extraIndexEntries: [String] = []
     ) throws -> String {
@@ -95,14 +104,14 @@ struct LayoutFixture {
     }
 
     /// Stores a blob in a layout and returns its digest string.
-    func writeBlob(_ bytes: [UInt8], in layoutPath: String) throws -> String {
+    public func writeBlob(_ bytes: [UInt8], in layoutPath: String) throws -> String {
         let hex = try SHA256Hasher.hash(bytes).hexString
         try Data(bytes).write(to: URL(fileURLWithPath: "\(layoutPath)/blobs/sha256/\(hex)"))
         return "sha256:\(hex)"
     }
 
     /// The OCI (or Docker schema 2) layer media type of a compression; Docker has no zstd type, so gets OCI's.
-    static func layerType(_ compression: LayerCompression, docker: Bool = false) -> String {
+    public static func layerType(_ compression: LayerCompression, docker: Bool = false) -> String {
         switch compression {
         case .uncompressed: docker ? MediaType.dockerLayer : MediaType.ociLayer
         case .gzip: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip
@@ -111,7 +120,7 @@ struct LayoutFixture {
     }
 
     /// The stream codec of a layer compression.
-    static func codec(_ compression: LayerCompression) -> Codec {
+    public static func codec(_ compression: LayerCompression) -> Codec {
         switch compression {
         case .uncompressed: Codec.none
         case .gzip: Codec.gzip
@@ -119,7 +128,7 @@ struct LayoutFixture {
         }
     }
 
-    static func tar(_ entries: [FixtureEntry]) throws -> [UInt8] {
+    public static func tar(_ entries: [FixtureEntry]) throws -> [UInt8] {
         let sink = MemorySink()
         let writer = try TarWriter(sink: sink)
         for entry in entries {
@@ -143,7 +152,7 @@ struct LayoutFixture {
         return sink.bytes
     }
 
-    static func compress(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
+    public static func compress(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
         let sink = MemorySink()
         let compressor = try makeCompressingSink(codec(compression), downstream: sink)
         try compressor.write(bytes)
@@ -152,7 +161,7 @@ struct LayoutFixture {
     }
 
     /// Every file under a directory, relative path → bytes.
-    static func files(under directory: String) throws -> [String: [UInt8]] {
+    public static func files(under directory: String) throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return result }
         for case let relative as String in walker {
@@ -166,7 +175,8 @@ struct LayoutFixture {
     }
 
     /// The entries (path → kind/size/link) of an output layer, decompressed with the codec its media type names.
-    static func listLayer(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [String] {
+    public static func listLayer(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [String]
+    {
         let source = try makeDecompressingSource(
             codec(compression), upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
         )
@@ -180,7 +190,7 @@ struct LayoutFixture {
     }
 
     /// The tar inside an output layer blob, decompressed with the codec its media type names.
-    static func tarBytes(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [UInt8] {
+    public static func tarBytes(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [UInt8] {
         let source = try makeDecompressingSource(
             codec(compression), upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
         )
@@ -190,7 +200,7 @@ struct LayoutFixture {
     }
 
     /// A JSON document of a layout: `index.json`, or a blob by digest.
-    static func document(_ layoutPath: String, _ digest: Digest? = nil) throws -> JSONValue {
+    public static func document(_ layoutPath: String, _ digest: Digest? = nil) throws -> JSONValue {
         let path = digest.map { "\(layoutPath)/blobs/sha256/\($0.encoded)" } ?? "\(layoutPath)/index.json"
         return try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))), what: path)
     }
@@ -198,22 +208,15 @@ struct LayoutFixture {
     /// `scripts/check-layout.py`: an independent check (Python's hashlib, gzip and tarfile, the zstd binary) that
     /// every blob hashes to its name, every descriptor's size and every config's diff_ids match, and each layer's
     /// bytes are the compression its media type names. Throws its errors when the layout is invalid.
-    static func checkLayout(_ layoutPath: String) throws {
+    public static func checkLayout(_ layoutPath: String) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/check-layout.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "-q", layoutPath]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FixtureFailure(text) }
+        let run = try Tool.run(["python3", script, "-q", layoutPath])
+        guard run.status == 0 else { throw FixtureFailure(run.text + run.errors) }
     }
 
     /// `count` bytes that do not compress (xorshift64), quickly enough for layers of tens of MiB.
-    static func noise(count: Int, seed: UInt64) -> [UInt8] {
+    public static func noise(count: Int, seed: UInt64) -> [UInt8] {
         var state = seed | 1
         var bytes = [UInt8](repeating: 0, count: (count + 7) / 8 * 8)
         bytes.withUnsafeMutableBytes { raw in
@@ -228,7 +231,7 @@ struct LayoutFixture {
     }
 
     /// `count` bytes of text that compresses about 4:1: numbered lines with a little noise in each.
-    static func text(count: Int, seed: UInt64) -> [UInt8] {
+    public static func text(count: Int, seed: UInt64) -> [UInt8] {
         let noise = noise(count: count / 8 + 1, seed: seed)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count + 64)
@@ -242,7 +245,7 @@ struct LayoutFixture {
 
     /// Bytecode compiled by the host's CPython, in the given invalidation mode, for a source with this mtime,
     /// as if the source lived at `path` (its co_filename).
-    static func compile(
+    public static func compile(
         _ source: String, invalidation: String = "TIMESTAMP", optimize: Int = 0, mtime: Int64 = 1_700_000_000,
         path: String = "/m.py"
     ) throws -> [UInt8] {
@@ -258,36 +261,14 @@ struct LayoutFixture {
     }
 
     /// The host CPython's cache tag, e.g. `cpython-311`.
-    static let hostCacheTag = Result {
+    public static let hostCacheTag = Result {
         String(
             decoding: try run(["python3", "-c", "import sys; print(sys.implementation.cache_tag, end='')"]),
             as: UTF8.self)
     }
 
     /// Runs a command with `input` on its standard input; returns its standard output, or throws if it fails.
-    static func run(_ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        try process.run()
-        // A writer thread, so that a child filling its output pipe never waits on us while we wait on it.
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input))
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw FixtureFailure("\(arguments[0]) failed") }
-        return Array(output)
+    public static func run(_ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
+        try Tool.output(arguments, input: input)
     }
-}
-
-struct FixtureFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
