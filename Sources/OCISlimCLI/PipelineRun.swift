@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import OCISlim
+
+/// What `rewrite` and `audit` share around a run of the pipeline: a failure becomes one line on standard error and an
+/// exit status, and a report becomes JSON.
+enum PipelineRun {
+    /// Runs `work`; if it throws, prints the error as one line on standard error and ends the command with the exit
+    /// status `exitCode(for:)` gives.
+    static func result<Value>(of work: () async throws -> Value) async throws -> Value {
+        do {
+            return try await work()
+        } catch {
+            StandardError.write("ocislim: error: \(error)\n")
+            throw exitCode(for: error)
+        }
+    }
+
+    /// The exit status of a failed run: 64 (usage) when the options do not suit the image, which the pipeline finds
+    /// from its documents before any work (a compression level or codec); 1 for everything else, where the message
+    /// names the file, blob or tar entry.
+    static func exitCode(for error: any Error) -> ExitCode {
+        switch error {
+        case is CompressionError: .validationFailure
+        default: .failure
+        }
+    }
+
+    /// A report as JSON: indented, keys sorted, slashes unescaped; the same bytes for `--json` and `--report`.
+    static func json(_ report: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(report)
+    }
+}
+
+/// Unbuffered writes to standard error.
+enum StandardError {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
