@@ -87,7 +87,10 @@ extension OCISlimCommand {
                     "--sources, --source-hook, --keep and --compile-with apply to --strategy sourceless only."
                 )
             }
-            if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
+            // Compared as absolute paths with `.`, `..` and any trailing slash gone, so `in` and `./in/` are one.
+            if URL(fileURLWithPath: input).standardizedFileURL.path
+                == URL(fileURLWithPath: output).standardizedFileURL.path
+            {
                 throw ValidationError("input and output must be different directories.")
             }
         }
