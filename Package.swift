@@ -50,11 +50,15 @@ let package = Package(
             dependencies: ["ByteIO", "Hashing", "Codecs", "TarStream", "OCIImage", "PythonMinimizer"]
         ),
 
-        // MARK: The executable: parse arguments, call the pipeline, print.
-        .executableTarget(
-            name: "ocislim",
-            dependencies: ["OCISlim", "Codecs", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        // MARK: The command line: parse arguments, call the pipeline, print; the executable only runs it.
+        .target(
+            name: "OCISlimCLI",
+            dependencies: [
+                "OCISlim", "Codecs", "PythonMinimizer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
+        .executableTarget(name: "ocislim", dependencies: ["OCISlimCLI"]),
 
         // MARK: The building blocks' speed, for `make bench` (not a product).
         .executableTarget(name: "ocislim-bench", dependencies: ["ByteIO", "Hashing", "Codecs"]),
@@ -74,6 +78,13 @@ let package = Package(
             name: "OCISlimTests",
             dependencies: [
                 "OCISlim", "OCIImage", "TarStream", "Codecs", "ByteIO", "Hashing", "PythonMinimizer", "TestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "OCISlimCLITests",
+            dependencies: [
+                "OCISlimCLI", "OCISlim", "OCIImage", "ByteIO", "Codecs", "PythonMinimizer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
     ],

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import OCISlim
 
 extension OCISlimCommand {
@@ -19,8 +18,8 @@ extension OCISlimCommand {
         @Flag(help: "Print the report as JSON instead of a table.")
         var json = false
 
-        @Option(help: ArgumentHelp("As for rewrite: layers saving less are left unchanged.", valueName: "bytes"))
-        var minLayerSaving: Int64 = 64 * 1024
+        @OptionGroup
+        var layerSaving: LayerSavingOptions
 
         @OptionGroup(title: "Compression")
         var compression: CompressionOptions
@@ -31,22 +30,18 @@ extension OCISlimCommand {
         @Argument(help: ArgumentHelp("The OCI image layout directory to audit.", valueName: "input"))
         var input: String
 
-        func run() async throws {
-            let auditor = ImageAuditor(
-                input: input, minimumLayerSaving: minLayerSaving, compression: compression.output,
+        /// The auditor the arguments describe.
+        var auditor: ImageAuditor {
+            ImageAuditor(
+                input: input, minimumLayerSaving: layerSaving.minLayerSaving, compression: compression.output,
                 compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.progress
             )
-            let report: AuditReport
-            do {
-                report = try await auditor.run()
-            } catch {
-                StandardError.write("ocislim: error: \(error)\n")
-                throw ExitCode(FailureKind(error).exitStatus)
-            }
+        }
+
+        func run() async throws {
+            let report = try await PipelineRun.result { try await auditor.run() }
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+                print(String(decoding: try PipelineRun.json(report), as: UTF8.self))
             } else {
                 print(report.renderTable())
             }

@@ -1,9 +1,9 @@
 import ArgumentParser
 
-/// The `ocislim` command.
-@main
-struct OCISlimCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `ocislim` command: `rewrite` and `audit`. The `ocislim` executable only runs it, so that tests can parse
+/// command lines with `OCISlimCommand.parseAsRoot` without starting a process.
+public struct OCISlimCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "ocislim",
         abstract: "Make container images slimmer by minimizing the Python trees inside them.",
         discussion: """
@@ -19,4 +19,7 @@ struct OCISlimCommand: AsyncParsableCommand {
         subcommands: [Rewrite.self, Audit.self],
         defaultSubcommand: nil
     )
+
+    /// Makes the command; ArgumentParser fills it from the arguments.
+    public init() {}
 }

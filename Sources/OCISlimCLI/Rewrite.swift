@@ -19,9 +19,8 @@ extension OCISlimCommand {
                 """
         )
 
-        @Option(
-            help: ArgumentHelp("How to minimize Python trees (default: dedup).", discussion: StrategyChoice.helpText))
-        var strategy: StrategyChoice = .dedup
+        @Option(help: "How to minimize Python trees.")
+        var strategy: Strategy = .dedup
 
         @Option(help: ArgumentHelp("With sourceless: keep compressed sources in __pysources__, or drop them."))
         var sources: SourcesChoice = .keep
@@ -59,15 +58,8 @@ extension OCISlimCommand {
         )
         var keepPatterns: [String] = []
 
-        @Option(
-            help: ArgumentHelp(
-                "Leave a layer unchanged (same digest) unless it saves at least this many bytes of file data.",
-                discussion: "Rewriting a base layer changes its digest, so registries and hosts no longer share it "
-                    + "with other images; a tiny saving is not worth that.",
-                valueName: "bytes"
-            )
-        )
-        var minLayerSaving: Int64 = 64 * 1024
+        @OptionGroup
+        var layerSaving: LayerSavingOptions
 
         @OptionGroup(title: "Compression")
         var compression: CompressionOptions
@@ -88,7 +80,6 @@ extension OCISlimCommand {
         var output: String
 
         func validate() throws {
-            if minLayerSaving < 0 { throw ValidationError("--min-layer-saving cannot be negative.") }
             if strategy != .sourceless
                 && (sources != .keep || sourceHook || !keepPatterns.isEmpty || compileWith != nil)
             {
@@ -96,31 +87,31 @@ extension OCISlimCommand {
                     "--sources, --source-hook, --keep and --compile-with apply to --strategy sourceless only."
                 )
             }
-            if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
+            // Compared as absolute paths with `.`, `..` and any trailing slash gone, so `in` and `./in/` are one.
+            if URL(fileURLWithPath: input).standardizedFileURL.path
+                == URL(fileURLWithPath: output).standardizedFileURL.path
+            {
                 throw ValidationError("input and output must be different directories.")
             }
         }
 
-        func run() async throws {
-            Interruption.removeStagingOnSignals()
-            let options = RewriteOptions(
-                input: input, output: output, strategy: strategy.strategy,
+        /// The configuration the pipeline is given.
+        var options: RewriteOptions {
+            RewriteOptions(
+                input: input, output: output, strategy: strategy,
                 sourceless: SourcelessOptions(
                     keepSources: sources == .keep, sourceHook: sourceHook, keepPatterns: keepPatterns
                 ),
-                compileWith: compileWith, minimumLayerSaving: minLayerSaving, compression: compression.output,
-                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.progress
+                compileWith: compileWith, minimumLayerSaving: layerSaving.minLayerSaving,
+                compression: compression.output, compressionLevel: compression.compressionLevel,
+                jobs: runOptions.jobs, progress: runOptions.progress
             )
-            let result: RewriteReport
-            do {
-                result = try await ImageRewriter(options: options).run()
-            } catch {
-                StandardError.write("ocislim: error: \(error)\n")
-                throw ExitCode(FailureKind(error).exitStatus)
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let jsonBytes = try encoder.encode(result)
+        }
+
+        func run() async throws {
+            Interruption.removeStagingOnSignals()
+            let result = try await PipelineRun.result { try await ImageRewriter(options: options).run() }
+            let jsonBytes = try PipelineRun.json(result)
             if let report {
                 do {
                     try jsonBytes.write(to: URL(fileURLWithPath: report), options: .atomic)
@@ -139,45 +130,7 @@ extension OCISlimCommand {
     }
 }
 
-/// The strategies as command-line choices, with help that teaches what each costs.
-enum StrategyChoice: String, ExpressibleByArgument, CaseIterable {
-    case dedup
-    case dropOptimized = "drop-optimized"
-    case dropBytecode = "drop-bytecode"
-    case sourceless
-
-    var strategy: Strategy {
-        switch self {
-        case .dedup: .dedup
-        case .dropOptimized: .dropOptimized
-        case .dropBytecode: .dropBytecode
-        case .sourceless: .sourceless
-        }
-    }
-
-    static let helpText = """
-        dedup           identical files in Python trees (e.g. .pyc files of several optimization levels) are \
-        stored once, as hardlinks. Nothing Python sees changes; saves most on Fedora-style images.
-        drop-optimized  remove .opt-1.pyc and .opt-2.pyc. Normal runs are unaffected; `python -O` runs plain \
-        bytecode instead.
-        drop-bytecode   PEP draft Option 1: remove all __pycache__ bytecode, add a __dont_write_bytecode__ marker \
-        to each such __pycache__ and PYTHONDONTWRITEBYTECODE=1 to the config. Smallest, but every import compiles \
-        from source: imports get several times slower.
-        sourceless      PEP draft Option 2: each importable module whose plain bytecode is valid for its source \
-        (magic, mtime and size, or source hash) ships as NAME.pyc where NAME.py was; the .py and its __pycache__ \
-        copies go; the source stays gzip-compressed in __pysources__/NAME.zpy (--sources drop removes it). Imports \
-        cost nothing extra; tracebacks show no source lines unless --source-hook.
-        """
-}
-
 /// What `sourceless` does with the sources it replaces.
 enum SourcesChoice: String, ExpressibleByArgument, CaseIterable {
     case keep, drop
-}
-
-/// Unbuffered writes to standard error.
-enum StandardError {
-    static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
 }

@@ -6,7 +6,7 @@ import OCISlim
 struct CompressionOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "How to compress the layers written.", discussion: CompressionChoice.helpText,
+            "How to compress the layers written.", discussion: CompressionChoice.discussion,
             valueName: "keep|gzip|zstd|none"
         )
     )
@@ -52,14 +52,31 @@ enum CompressionChoice: String, ExpressibleByArgument, CaseIterable {
         }
     }
 
-    static let helpText = """
-        keep  each layer keeps its compression (gzip, zstd or none); changed layers are written at the codec's \
-        default level: gzip \(Codec.gzip.defaultLevel.map(String.init) ?? "-") (close to Docker's), zstd \
-        \(Codec.zstd.defaultLevel.map(String.init) ?? "-").
-        gzip  every layer gzip: what every registry, runtime and tool reads.
-        zstd  every layer zstd: smaller, and quicker to unpack; pulled by containerd 1.5+, Docker 23+ and Podman. \
-        OCI manifests only: Docker schema 2 has no zstd layer type, so such images are refused.
-        none  every layer an uncompressed tar: largest to store and transfer, nothing to decompress.
+    static var allValueDescriptions: [String: String] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0.helpText) })
+    }
+
+    /// What the choice writes and who can read it.
+    var helpText: String {
+        switch self {
+        case .keep:
+            """
+            each layer keeps its compression (gzip, zstd or none); changed layers are written at the codec's default \
+            level: gzip \(Codec.gzip.defaultLevel.map(String.init) ?? "-") (close to Docker's), zstd \
+            \(Codec.zstd.defaultLevel.map(String.init) ?? "-").
+            """
+        case .gzip: "every layer gzip: what every registry, runtime and tool reads."
+        case .zstd:
+            """
+            every layer zstd: smaller, and quicker to unpack; pulled by containerd 1.5+, Docker 23+ and Podman. OCI \
+            manifests only: Docker schema 2 has no zstd layer type, so such images are refused.
+            """
+        case .none: "every layer an uncompressed tar: largest to store and transfer, nothing to decompress."
+        }
+    }
+
+    /// What holds for every choice.
+    static let discussion = """
         A layer already in the chosen compression, with nothing to change, keeps its blob and digest. Each changed \
         layer is compressed by --jobs threads, with the same bytes whatever their number. Non-distributable layers \
         keep their compression.

@@ -1,0 +1,76 @@
+import OCISlim
+import Testing
+
+@testable import OCISlimCLI
+
+/// `ocislim audit`: every option parses into the auditor the pipeline gets, and the rules it shares with `rewrite`
+/// refuse the same command lines with the same messages. Nothing runs.
+@Suite struct AuditCommandLineTests {
+    // MARK: What parses
+
+    @Test func defaults() throws {
+        let command = try CommandLine.audit(["in"])
+        #expect(!command.json)
+        #expect(!command.runOptions.quiet)
+        let auditor = command.auditor
+        #expect(auditor.input == "in")
+        #expect(auditor.variants == ImageAuditor.allVariants)
+        #expect(auditor.minimumLayerSaving == 64 * 1024)
+        #expect(auditor.compression == .keep)
+        #expect(auditor.compressionLevel == nil)
+        #expect(auditor.jobs == nil)
+    }
+
+    @Test func everyOption() throws {
+        let command = try CommandLine.audit([
+            "--json", "--min-layer-saving", "0", "--compression", "zstd", "--compression-level", "19", "--jobs", "2",
+            "-q", "in",
+        ])
+        #expect(command.json)
+        #expect(command.runOptions.quiet)
+        let auditor = command.auditor
+        #expect(auditor.minimumLayerSaving == 0)
+        #expect(auditor.compression == .codec(.zstd))
+        #expect(auditor.compressionLevel == 19)
+        #expect(auditor.jobs == 2)
+    }
+
+    // MARK: What is refused, as by rewrite
+
+    @Test func negativeMinLayerSaving() {
+        CommandLine.expectUsageError(
+            ["audit", "--min-layer-saving=-1", "in"], "--min-layer-saving cannot be negative.")
+    }
+
+    @Test func jobsBelowOne() {
+        CommandLine.expectUsageError(["audit", "--jobs", "0", "in"], "--jobs must be at least 1.")
+    }
+
+    @Test func compressionLevelTheCodecRefuses() {
+        CommandLine.expectUsageError(
+            ["audit", "--compression", "gzip", "--compression-level", "13", "in"],
+            "compression level 13 is not a gzip level (1 to 12)."
+        )
+    }
+
+    // MARK: What is refused because only rewrite takes it
+
+    @Test(
+        arguments: [
+            (["--strategy", "dedup"], "Unknown option '--strategy'"),
+            (["--report", "report.json"], "Unknown option '--report'"),
+            (["--source-hook"], "Unknown option '--source-hook'"),
+        ] as [([String], String)]
+    )
+    func rewriteOnlyOption(_ option: [String], _ message: String) {
+        CommandLine.expectUsageError(["audit"] + option + ["in"], message)
+    }
+
+    @Test func secondDirectory() {
+        CommandLine.expectUsageError(["audit", "in", "out"], "Unexpected argument 'out'")
+    }
+
+    @Test func missingInput() {
+        CommandLine.expectUsageError(["audit"], "Missing expected argument '<input>'")
+    }
+}
