@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TarStream", dependencies: ["CArchive", "ByteIO"]),
 
         // MARK: The domain: the OCI image model and the Python minimizer. No C modules here.
-        .target(name: "OCIImage", dependencies: ["ByteIO", "Hashing"]),
+        .target(name: "OCIImage", dependencies: ["ByteIO", "Hashing", "Codecs"]),
         .target(name: "PythonMinimizer"),
 
         // MARK: The pipeline: read layout → plan → rewrite layers → write documents → report.

@@ -123,3 +123,40 @@ public final class MemorySource: ByteSource {
         return count
     }
 }
+
+/// A source whose first bytes can be looked at before they are read, so a stream's kind (its magic bytes) is told
+/// from the one open file that then streams it, instead of opening it twice.
+public final class PeekingSource: ByteSource {
+    private let upstream: ByteSource
+    private var peeked: [UInt8] = []
+    private var offset = 0
+
+    /// Wraps `upstream`.
+    public init(upstream: ByteSource) { self.upstream = upstream }
+
+    /// Up to `count` first bytes of the stream (fewer only when it is shorter); they are read again by `read`.
+    public func peek(_ count: Int) throws -> [UInt8] {
+        precondition(offset == 0, "peek before reading")
+        if peeked.count < count {
+            var more = [UInt8](repeating: 0, count: count - peeked.count)
+            let read = try more.withUnsafeMutableBytes { try upstream.readFully(into: $0) }
+            peeked += more[..<read]
+        }
+        return Array(peeked.prefix(count))
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset < peeked.count else { return try upstream.read(into: buffer) }
+        let count = min(buffer.count, peeked.count - offset)
+        let start = offset
+        peeked.withUnsafeBytes { raw in
+            UnsafeMutableRawBufferPointer(rebasing: buffer[..<count])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<start + count]))
+        }
+        offset += count
+        return count
+    }
+}
+
+@available(*, unavailable)
+extension PeekingSource: Sendable {}

@@ -1,15 +1,15 @@
 /// Failures of compression and decompression, with the C library's own message.
 public enum CodecError: Error, Equatable, CustomStringConvertible {
     /// The compressed data ended before the end of the stream.
-    case truncated(Codec)
+    case truncated(Compression)
     /// The compressed data is not a valid stream; `message` is the library's reason.
-    case corrupt(Codec, message: String)
+    case corrupt(Compression, message: String)
     /// The library itself failed (memory, parameters, version) in `call`.
-    case library(Codec, call: String, message: String)
+    case library(Compression, call: String, message: String)
     /// The level is outside what the codec accepts.
-    case unsupportedLevel(Codec, level: Int32, levels: ClosedRange<Int32>)
+    case unsupportedLevel(Compression, level: Int32, levels: ClosedRange<Int32>)
     /// A compressor was written to after `finish()`.
-    case writeAfterFinish(Codec)
+    case writeAfterFinish(Compression)
 
     public var description: String {
         switch self {

@@ -1,4 +1,6 @@
 // https://github.com/opencontainers/image-spec/blob/main/media-types.md
+import Codecs
+
 // https://distribution.github.io/distribution/spec/manifest-v2-2/#media-types
 
 /// The media types the tool knows, and what they mean to it.
@@ -29,7 +31,7 @@ public enum MediaType {
     public static func isImageConfig(_ type: String?) -> Bool { type == ociConfig || type == dockerConfig }
 
     /// The compression of a layer media type; nil when the type is not a filesystem layer the tool can rewrite.
-    public static func layerCompression(_ type: String) -> LayerCompression? {
+    public static func layerCompression(_ type: String) -> Compression? {
         switch type {
         case ociLayer, ociNondistributableLayer, dockerLayer: .uncompressed
         case ociLayerGzip, ociNondistributableLayerGzip, dockerLayerGzip, dockerForeignLayerGzip: .gzip
@@ -46,8 +48,8 @@ public enum MediaType {
     /// The media type of the same kind of layer as `type` (OCI or Docker, distributable or not) with another
     /// compression; nil when that kind has none: Docker schema 2 has no zstd layer, and its foreign layers are
     /// gzip only.
-    public static func layerType(_ type: String, compressed compression: LayerCompression) -> String? {
-        let kind: [LayerCompression: String]
+    public static func layerType(_ type: String, compressed compression: Compression) -> String? {
+        let kind: [Compression: String]
         switch type {
         case ociLayer, ociLayerGzip, ociLayerZstd:
             kind = [.uncompressed: ociLayer, .gzip: ociLayerGzip, .zstd: ociLayerZstd]
@@ -67,17 +69,11 @@ public enum MediaType {
     }
 
     /// The OCI layer media type of a compression.
-    public static func ociLayerType(_ compression: LayerCompression) -> String {
+    public static func ociLayerType(_ compression: Compression) -> String {
         switch compression {
         case .uncompressed: ociLayer
         case .gzip: ociLayerGzip
         case .zstd: ociLayerZstd
         }
     }
-}
-
-/// The compression named by a layer's media type.
-public enum LayerCompression: String, Sendable, Codable {
-    case uncompressed = "none"
-    case gzip, zstd
 }

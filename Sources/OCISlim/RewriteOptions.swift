@@ -18,7 +18,7 @@ public struct RewriteOptions: Sendable {
     public var minimumLayerSaving: Int64
     /// The compression of the layers written: `keep` (default) or one codec for all.
     public var compression: OutputCompression
-    /// The level of every layer written compressed; nil for each codec's default (`Codec.defaultLevel`).
+    /// The level of every layer written compressed; nil for each codec's default (`Compression.defaultLevel`).
     public var compressionLevel: Int32?
     /// How many layers are scanned or rewritten at once, and how many threads compress each layer.
     public var jobs: Int

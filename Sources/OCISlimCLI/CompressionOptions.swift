@@ -33,7 +33,7 @@ struct CompressionOptions: ParsableArguments {
         """
 
     /// "1 to 9 (default 6)", from the codec itself.
-    static func levelRange(_ codec: Codec) -> String {
+    static func levelRange(_ codec: Compression) -> String {
         guard let levels = codec.levels, let level = codec.defaultLevel else { return "none" }
         return "\(levels.lowerBound) to \(levels.upperBound) (default \(level))"
     }
@@ -48,7 +48,7 @@ enum CompressionChoice: String, ExpressibleByArgument, CaseIterable {
         case .keep: .keep
         case .gzip: .codec(.gzip)
         case .zstd: .codec(.zstd)
-        case .none: .codec(.none)
+        case .none: .codec(.uncompressed)
         }
     }
 
@@ -62,8 +62,8 @@ enum CompressionChoice: String, ExpressibleByArgument, CaseIterable {
         case .keep:
             """
             each layer keeps its compression (gzip, zstd or none); changed layers are written at the codec's default \
-            level: gzip \(Codec.gzip.defaultLevel.map(String.init) ?? "-") (close to Docker's), zstd \
-            \(Codec.zstd.defaultLevel.map(String.init) ?? "-").
+            level: gzip \(Compression.gzip.defaultLevel.map(String.init) ?? "-") (close to Docker's), zstd \
+            \(Compression.zstd.defaultLevel.map(String.init) ?? "-").
             """
         case .gzip: "every layer gzip: what every registry, runtime and tool reads."
         case .zstd:

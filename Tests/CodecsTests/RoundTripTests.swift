@@ -4,30 +4,30 @@ import TestSupport
 import Testing
 
 @Suite struct RoundTripTests {
-    static let compressing: [Codec] = [.gzip, .zstd]
+    static let compressing: [Compression] = [.gzip, .zstd]
     // 1-byte steps, odd sizes that straddle block and buffer edges, and sizes beyond the 256 KiB internal buffers.
     static let chunkSizes = [1, 7, 4096, 65_537, 262_144, 1_000_000]
 
     @Test(arguments: compressing, chunkSizes)
-    func writesOfAnySize(codec: Codec, writeSize: Int) throws {
+    func writesOfAnySize(codec: Compression, writeSize: Int) throws {
         let text = lcgText(count: 300_000)
         #expect(try decompress(compress(text, codec, writeSize: writeSize), codec) == text)
     }
 
     @Test(arguments: compressing, chunkSizes)
-    func readsOfAnySize(codec: Codec, readSize: Int) throws {
+    func readsOfAnySize(codec: Compression, readSize: Int) throws {
         let text = lcgText(count: 300_000)
         #expect(try decompress(compress(text, codec), codec, readSize: readSize) == text)
     }
 
     @Test(arguments: compressing, [1, 3, 1000, 262_145])
-    func upstreamInSmallPieces(codec: Codec, upstreamChunk: Int) throws {
+    func upstreamInSmallPieces(codec: Compression, upstreamChunk: Int) throws {
         let text = lcgText(count: 300_000)
         #expect(try decompress(compress(text, codec), codec, readSize: 4093, upstreamChunk: upstreamChunk) == text)
     }
 
     @Test(arguments: compressing)
-    func incompressibleDataLargerThanTheBuffers(codec: Codec) throws {
+    func incompressibleDataLargerThanTheBuffers(codec: Compression) throws {
         let bytes = lcgBytes(count: 700_000)
         let compressed = try compress(bytes, codec, writeSize: 100_003)
         #expect(compressed.count > 262_144, "the compressed stream spans several input buffers")
@@ -35,14 +35,14 @@ import Testing
     }
 
     @Test(arguments: compressing)
-    func emptyInputMakesAValidEmptyStream(codec: Codec) throws {
+    func emptyInputMakesAValidEmptyStream(codec: Compression) throws {
         let compressed = try compress([], codec)
         #expect(!compressed.isEmpty)
         #expect(try decompress(compressed, codec) == [])
     }
 
     @Test(arguments: compressing)
-    func outputDoesNotDependOnWriteSizes(codec: Codec) throws {
+    func outputDoesNotDependOnWriteSizes(codec: Compression) throws {
         let text = lcgText(count: 300_000)
         let whole = try compress(text, codec, writeSize: text.count)
         #expect(try compress(text, codec, writeSize: 1) == whole)
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test(arguments: compressing)
-    func everyLevelRoundTrips(codec: Codec) throws {
+    func everyLevelRoundTrips(codec: Compression) throws {
         let text = lcgText(count: 50_000)
         let levels = try #require(codec.levels)
         for level in [levels.lowerBound, try #require(codec.defaultLevel), levels.upperBound] {
@@ -59,9 +59,9 @@ import Testing
     }
 
     @Test func defaultLevels() throws {
-        #expect(Codec.gzip.defaultLevel == 5)
-        #expect(Codec.zstd.defaultLevel == 3)
-        #expect(Codec.none.defaultLevel == nil)
+        #expect(Compression.gzip.defaultLevel == 5)
+        #expect(Compression.zstd.defaultLevel == 3)
+        #expect(Compression.uncompressed.defaultLevel == nil)
         #expect(try compress(lcgText(count: 10_000), .gzip) == compress(lcgText(count: 10_000), .gzip, level: 5))
         #expect(try compress(lcgText(count: 10_000), .zstd) == compress(lcgText(count: 10_000), .zstd, level: 3))
     }
@@ -69,12 +69,12 @@ import Testing
     @Test func noneIsTheStreamItself() throws {
         let source = MemorySource([1, 2, 3])
         let sink = MemorySink()
-        #expect(try makeDecompressingSource(.none, upstream: source) === source)
-        #expect(try makeCompressingSink(.none, level: 9, downstream: sink) === sink)
+        #expect(try makeDecompressingSource(.uncompressed, upstream: source) === source)
+        #expect(try makeCompressingSink(.uncompressed, level: 9, downstream: sink) === sink)
     }
 
     @Test(arguments: compressing)
-    func finishTwiceWritesTheTrailerOnce(codec: Codec) throws {
+    func finishTwiceWritesTheTrailerOnce(codec: Compression) throws {
         let memory = MemorySink()
         let sink = try makeCompressingSink(codec, downstream: memory)
         try sink.write(Array("hello".utf8))
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test(arguments: compressing)
-    func writeAfterFinishThrows(codec: Codec) throws {
+    func writeAfterFinishThrows(codec: Compression) throws {
         let sink = try makeCompressingSink(codec, downstream: MemorySink())
         try sink.finish()
         let thrown = error { try sink.write([1]) }
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test(arguments: compressing)
-    func readAfterTheEndKeepsReturningZero(codec: Codec) throws {
+    func readAfterTheEndKeepsReturningZero(codec: Compression) throws {
         let source = try makeDecompressingSource(codec, upstream: MemorySource(compress([1, 2, 3], codec)))
         #expect(try readToEnd(source, readSize: 2) == [1, 2, 3])
         var buffer = [UInt8](repeating: 0, count: 8)
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test(arguments: compressing)
-    func aDownstreamFailureSticks(codec: Codec) throws {
+    func aDownstreamFailureSticks(codec: Compression) throws {
         let sink = try makeCompressingSink(codec, level: 1, threads: 1, downstream: FailingSink())
         // Incompressible bytes beyond a batch of blocks (gzip: two 1 MiB blocks per thread) force a write downstream
         // before finish(); zstd's workers may keep theirs until finish() (ZstdThreadTests forces one in write()).

@@ -70,7 +70,7 @@ import Testing
 
     @Test(
         arguments: [
-            ("keep", .keep), ("gzip", .codec(.gzip)), ("zstd", .codec(.zstd)), ("none", .codec(.none)),
+            ("keep", .keep), ("gzip", .codec(.gzip)), ("zstd", .codec(.zstd)), ("none", .codec(.uncompressed)),
         ] as [(String, OutputCompression)]
     )
     func compression(_ argument: String, _ compression: OutputCompression) throws {

@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import OCIImage
 import OCISlim
@@ -8,7 +9,7 @@ import Testing
 /// Bad input fails with a message naming the culprit and leaves no output behind.
 @Suite struct BadInputTests {
     /// A valid one-layer Python image to break.
-    private func makeInput(_ fixture: LayoutFixture, compression: LayerCompression = .gzip) throws -> (
+    private func makeInput(_ fixture: LayoutFixture, compression: Compression = .gzip) throws -> (
         String, Descriptor
     ) {
         let input = try fixture.writeLayout(

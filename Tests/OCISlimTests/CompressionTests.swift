@@ -12,15 +12,15 @@ import Testing
 @Suite struct CompressionTests {
     /// A codec change: the compression of the input's layers and the one asked for.
     struct Conversion: Sendable, CustomTestStringConvertible {
-        let from: LayerCompression
-        let to: Codec
-        var target: LayerCompression { LayerCompression(rawValue: to.rawValue) ?? .uncompressed }
+        let from: Compression
+        let to: Compression
+        var target: Compression { Compression(rawValue: to.rawValue) ?? .uncompressed }
         var testDescription: String { "\(from.rawValue) → \(to.rawValue)" }
     }
 
     static let conversions = [
         Conversion(from: .gzip, to: .zstd), Conversion(from: .zstd, to: .gzip),
-        Conversion(from: .gzip, to: .none), Conversion(from: .uncompressed, to: .gzip),
+        Conversion(from: .gzip, to: .uncompressed), Conversion(from: .uncompressed, to: .gzip),
     ]
 
     /// Two layers without Python: nothing for any strategy to change.
@@ -50,7 +50,7 @@ import Testing
         return try #require(try LayoutFixture.document(layout, Digest(parsing: manifest))["layers"]?.arrayValue)
     }
 
-    // MARK: Codec changes alone
+    // MARK: Compression changes alone
 
     @Test(arguments: conversions)
     func aCodecChangeAloneKeepsTheTarAndItsDiffID(conversion: Conversion) async throws {
@@ -80,7 +80,7 @@ import Testing
             let tar = try LayoutFixture.tarBytes(output, digest: layer.blob.new, compression: conversion.target)
             #expect(tar == (try LayoutFixture.tar(entries[index])), "layer \(index): the same tar, byte for byte")
             let blob = try Data(contentsOf: URL(fileURLWithPath: "\(output)/blobs/sha256/\(layer.blob.new.encoded)"))
-            #expect(Codec.sniff(Array(blob.prefix(4))) == conversion.to)
+            #expect(Compression.sniff(Array(blob.prefix(4))) == conversion.to)
         }
         // The old layer blobs are not in the output.
         for layer in image.layers {
@@ -126,11 +126,11 @@ import Testing
                 == image.layers.map(\.diffID.new.description))
     }
 
-    @Test(arguments: [Codec.gzip, .zstd, .none])
-    func anExplicitCodecALayerAlreadyHasKeepsItsBlob(codec: Codec) async throws {
+    @Test(arguments: [Compression.gzip, .zstd, .uncompressed])
+    func anExplicitCodecALayerAlreadyHasKeepsItsBlob(codec: Compression) async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let compression = LayerCompression(rawValue: codec.rawValue) ?? .uncompressed
+        let compression = Compression(rawValue: codec.rawValue) ?? .uncompressed
         let input = try fixture.writeLayout(
             "in", images: [Self.plainEntries().map { FixtureLayer(entries: $0, compression: compression) }]
         )
@@ -202,10 +202,10 @@ import Testing
     // MARK: Media types
 
     @Test(arguments: [
-        (LayerCompression.gzip, Codec.none, MediaType.dockerLayer),
+        (Compression.gzip, Compression.uncompressed, MediaType.dockerLayer),
         (.uncompressed, .gzip, MediaType.dockerLayerGzip),
     ])
-    func dockerSchema2LayersKeepDockerMediaTypes(from: LayerCompression, to: Codec, mediaType: String) async throws {
+    func dockerSchema2LayersKeepDockerMediaTypes(from: Compression, to: Compression, mediaType: String) async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
         let input = try fixture.writeLayout(
@@ -295,7 +295,7 @@ import Testing
             MediaType.ociNondistributableLayer, MediaType.ociNondistributableLayerGzip,
             MediaType.ociNondistributableLayerZstd,
         ]
-        let compressions: [LayerCompression] = [.uncompressed, .gzip, .zstd]
+        let compressions: [Compression] = [.uncompressed, .gzip, .zstd]
         for (family, types) in [("oci", oci), ("nondistributable", nondistributable)] {
             for type in types {
                 #expect(compressions.map { MediaType.layerType(type, compressed: $0) } == types, "\(family)")
@@ -316,14 +316,14 @@ import Testing
     // MARK: Levels
 
     @Test func aLevelTheCodecDoesNotAcceptIsRefused() throws {
-        let levels = try #require(Codec.gzip.levels)
+        let levels = try #require(Compression.gzip.levels)
         let tooHigh = levels.upperBound + 1
         let thrown = #expect(throws: CompressionError.self) { try OutputCompression.codec(.gzip).check(level: tooHigh) }
         #expect(
             "\(try #require(thrown))"
                 == "compression level \(tooHigh) is not a gzip level (\(levels.lowerBound) to \(levels.upperBound))")
         #expect(throws: Never.self) { try OutputCompression.codec(.gzip).check(level: levels.upperBound) }
-        let none = #expect(throws: CompressionError.self) { try OutputCompression.codec(.none).check(level: 3) }
+        let none = #expect(throws: CompressionError.self) { try OutputCompression.codec(.uncompressed).check(level: 3) }
         #expect(
             "\(try #require(none))"
                 == "compression level 3 given with --compression none: uncompressed layers have no level")
@@ -332,8 +332,8 @@ import Testing
     @Test func keepChecksTheLevelAgainstEveryCodecOfTheImage() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let gzipLevels = try #require(Codec.gzip.levels)
-        let zstdLevels = try #require(Codec.zstd.levels)
+        let gzipLevels = try #require(Compression.gzip.levels)
+        let zstdLevels = try #require(Compression.zstd.levels)
         // A level zstd accepts and gzip does not.
         let level = gzipLevels.upperBound + 1
         try #require(zstdLevels.contains(level))
@@ -420,7 +420,7 @@ import Testing
 
     /// An image big enough that both codecs cut it into many pieces: a 24 MiB layer of text and noise (three
     /// 8 MiB zstd jobs at level 3, many gzip blocks) with Python to change, and a small layer with none.
-    static func bigImage(_ compression: LayerCompression) throws -> [FixtureLayer] {
+    static func bigImage(_ compression: Compression) throws -> [FixtureLayer] {
         var big = try RewriteTests.pythonImage()[0].entries
         for part in 0..<6 {
             big.append(.file("srv/text-\(part).log", LayoutFixture.text(count: 2 << 20, seed: UInt64(part + 1))))

@@ -36,7 +36,7 @@ public func lcgBytes(count: Int, seed: UInt32 = 7) -> [UInt8] {
 }
 
 /// Compresses `bytes` through a compressing sink, writing `writeSize` bytes at a time.
-public func compress(_ bytes: [UInt8], _ codec: Codec, level: Int32? = nil, writeSize: Int = 64 * 1024) throws
+public func compress(_ bytes: [UInt8], _ codec: Compression, level: Int32? = nil, writeSize: Int = 64 * 1024) throws
     -> [UInt8]
 {
     let memory = MemorySink()
@@ -53,7 +53,7 @@ public func compress(_ bytes: [UInt8], _ codec: Codec, level: Int32? = nil, writ
 /// Decompresses `bytes`, reading `readSize` bytes at a time from a source that yields `upstreamChunk` at a time.
 public func decompress(
     _ bytes: [UInt8],
-    _ codec: Codec,
+    _ codec: Compression,
     readSize: Int = 64 * 1024,
     upstreamChunk: Int = .max
 ) throws -> [UInt8] {

@@ -18,10 +18,10 @@ public enum FixtureEntry {
 /// A fixture layer: entries and how the blob is compressed.
 public struct FixtureLayer {
     public var entries: [FixtureEntry]
-    public var compression: LayerCompression = .gzip
+    public var compression: Compression = .gzip
     public var mediaType: String?
 
-    public init(entries: [FixtureEntry], compression: LayerCompression = .gzip, mediaType: String? = nil) {
+    public init(entries: [FixtureEntry], compression: Compression = .gzip, mediaType: String? = nil) {
         self.entries = entries
         self.compression = compression
         self.mediaType = mediaType
@@ -111,7 +111,7 @@ public struct LayoutFixture {
     }
 
     /// The OCI (or Docker schema 2) layer media type of a compression; Docker has no zstd type, so gets OCI's.
-    public static func layerType(_ compression: LayerCompression, docker: Bool = false) -> String {
+    public static func layerType(_ compression: Compression, docker: Bool = false) -> String {
         switch compression {
         case .uncompressed: docker ? MediaType.dockerLayer : MediaType.ociLayer
         case .gzip: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip
@@ -120,11 +120,11 @@ public struct LayoutFixture {
     }
 
     /// The stream codec of a layer compression.
-    public static func codec(_ compression: LayerCompression) -> Codec {
+    public static func codec(_ compression: Compression) -> Compression {
         switch compression {
-        case .uncompressed: Codec.none
-        case .gzip: Codec.gzip
-        case .zstd: Codec.zstd
+        case .uncompressed: Compression.uncompressed
+        case .gzip: Compression.gzip
+        case .zstd: Compression.zstd
         }
     }
 
@@ -152,7 +152,7 @@ public struct LayoutFixture {
         return sink.bytes
     }
 
-    public static func compress(_ bytes: [UInt8], _ compression: LayerCompression) throws -> [UInt8] {
+    public static func compress(_ bytes: [UInt8], _ compression: Compression) throws -> [UInt8] {
         let sink = MemorySink()
         let compressor = try makeCompressingSink(codec(compression), downstream: sink)
         try compressor.write(bytes)
@@ -175,8 +175,7 @@ public struct LayoutFixture {
     }
 
     /// The entries (path → kind/size/link) of an output layer, decompressed with the codec its media type names.
-    public static func listLayer(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [String]
-    {
+    public static func listLayer(_ layoutPath: String, digest: Digest, compression: Compression) throws -> [String] {
         let source = try makeDecompressingSource(
             codec(compression), upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
         )
@@ -190,7 +189,7 @@ public struct LayoutFixture {
     }
 
     /// The tar inside an output layer blob, decompressed with the codec its media type names.
-    public static func tarBytes(_ layoutPath: String, digest: Digest, compression: LayerCompression) throws -> [UInt8] {
+    public static func tarBytes(_ layoutPath: String, digest: Digest, compression: Compression) throws -> [UInt8] {
         let source = try makeDecompressingSource(
             codec(compression), upstream: try FileSource(path: "\(layoutPath)/blobs/sha256/\(digest.encoded)")
         )

@@ -10,7 +10,7 @@ struct ScannedLayer: Sendable {
     let scan: LayerScan
     let diffID: Digest
     let uncompressedSize: Int64
-    let codec: LayerCompression
+    let codec: Compression
     /// libarchive's warnings (names it could not convert, and the like).
     let warnings: [String]
 }
@@ -32,10 +32,10 @@ struct LayerScanner {
     static let pycHeaderBytes = 16
 
     func scan(_ descriptor: Descriptor) throws -> ScannedLayer {
-        let codec = try LayerCodec.check(descriptor, in: layout)
-        let blob = try layout.openBlob(descriptor)
+        let blob = PeekingSource(upstream: try layout.openBlob(descriptor))
+        let codec = try LayerCompressionCheck.check(descriptor, prefix: try blob.peek(4))
         let uncompressed = try HashingSource(
-            makeDecompressingSource(codec.streamCodec, upstream: blob, threads: threads)
+            makeDecompressingSource(codec, upstream: blob, threads: threads)
         )
         let reader = try TarReader(source: uncompressed)
         var entries: [LayerEntry] = []
@@ -122,35 +122,22 @@ extension LayerEntry.Kind {
 }
 
 /// The compression of a layer: named by its media type, checked against its first bytes.
-enum LayerCodec {
-    static func check(_ descriptor: Descriptor, in layout: ImageLayout) throws -> LayerCompression {
+enum LayerCompressionCheck {
+    /// The compression the media type names, once `prefix` (the blob's first bytes) shows it is that.
+    static func check(_ descriptor: Descriptor, prefix: [UInt8]) throws -> Compression {
         guard let declared = MediaType.layerCompression(descriptor.mediaType) else {
             throw RewriteError.compressionMismatch(
                 layer: descriptor.digest, mediaType: descriptor.mediaType, actual: "not a layer"
             )
         }
-        var prefix = [UInt8](repeating: 0, count: 4)
-        let file = try layout.openBlob(descriptor)
-        let count = try prefix.withUnsafeMutableBytes { try file.readFully(into: $0) }
-        let sniffed = Codec.sniff(Array(prefix[..<count]))
+        let sniffed = Compression.sniff(prefix)
         // An empty blob is an empty uncompressed tar; anything else must be what the media type says.
-        guard sniffed == declared.streamCodec || (count == 0 && declared == .uncompressed) else {
+        guard sniffed == declared || (prefix.isEmpty && declared == .uncompressed) else {
             throw RewriteError.compressionMismatch(
                 layer: descriptor.digest, mediaType: descriptor.mediaType,
-                actual: sniffed == Codec.none ? "not gzip or zstd" : sniffed.rawValue
+                actual: sniffed == .uncompressed ? "not gzip or zstd" : sniffed.rawValue
             )
         }
         return declared
-    }
-}
-
-extension LayerCompression {
-    /// The stream codec that reads and writes this compression.
-    var streamCodec: Codec {
-        switch self {
-        case .uncompressed: Codec.none
-        case .gzip: Codec.gzip
-        case .zstd: Codec.zstd
-        }
     }
 }

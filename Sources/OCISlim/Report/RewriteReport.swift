@@ -1,3 +1,4 @@
+import Codecs
 import OCIImage
 import PythonMinimizer
 
@@ -79,10 +80,10 @@ public struct BlobRewrite: Codable, Sendable, Hashable {
 
 /// A layer's compression before and after.
 public struct CompressionChange: Codable, Sendable, Hashable {
-    public var old: LayerCompression
-    public var new: LayerCompression
+    public var old: Compression
+    public var new: Compression
 
-    public init(old: LayerCompression, new: LayerCompression) {
+    public init(old: Compression, new: Compression) {
         self.old = old
         self.new = new
     }

@@ -8,7 +8,7 @@ import TarStream
 /// A layer as written to the output.
 struct RewrittenLayer: Sendable {
     let descriptor: Descriptor
-    let compression: LayerCompression
+    let compression: Compression
     let diffID: Digest
     let uncompressedSize: Int64
 }
@@ -26,7 +26,7 @@ struct LayerRewriter {
     let threads: Int
 
     /// Edits the layer's tar per `plan` and writes it with `compression`.
-    func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan, to compression: LayerCompression)
+    func rewrite(_ descriptor: Descriptor, scanned: ScannedLayer, plan: LayerPlan, to compression: Compression)
         throws -> RewrittenLayer
     {
         let entries = scanned.scan.entries
@@ -56,7 +56,7 @@ struct LayerRewriter {
     }
 
     /// Writes the layer's tar, byte for byte, with `compression`: its diff_id stays.
-    func recompress(_ descriptor: Descriptor, scanned: ScannedLayer, to compression: LayerCompression) throws
+    func recompress(_ descriptor: Descriptor, scanned: ScannedLayer, to compression: Compression) throws
         -> RewrittenLayer
     {
         // Reading to the end checks the blob's digest and the old codec's trailer.
@@ -69,14 +69,14 @@ struct LayerRewriter {
     /// hashing the tar (diff_id) and the blob on the way. With `expectedDiffID` the new blob is kept only if the tar
     /// hashes to it.
     private func writeLayer(
-        _ descriptor: Descriptor, scanned: ScannedLayer, to compression: LayerCompression,
+        _ descriptor: Descriptor, scanned: ScannedLayer, to compression: Compression,
         expectedDiffID: Digest? = nil, _ transform: (ByteSource, ByteSink) throws -> Void
     ) throws -> RewrittenLayer {
         let blob = try layout.openBlob(descriptor)
-        let input = try makeDecompressingSource(scanned.codec.streamCodec, upstream: blob, threads: threads)
+        let input = try makeDecompressingSource(scanned.codec, upstream: blob, threads: threads)
         let writer = try store.makeWriter()
         let tar = try HashingSink(
-            try makeCompressingSink(compression.streamCodec, level: level, threads: threads, downstream: writer)
+            try makeCompressingSink(compression, level: level, threads: threads, downstream: writer)
         )
         try transform(input, tar)
         try tar.finish()

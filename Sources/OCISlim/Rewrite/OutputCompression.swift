@@ -3,11 +3,11 @@ import OCIImage
 
 /// The compression of the layers a rewrite writes (`--compression`).
 public enum OutputCompression: Hashable, Sendable, CustomStringConvertible {
-    /// Each layer keeps the codec it has; changed ones are written at the codec's default level (`Codec.defaultLevel`:
+    /// Each layer keeps the codec it has; changed ones are written at the codec's default level (`Compression.defaultLevel`:
     /// for gzip, one close to Docker's).
     case keep
     /// Every layer is written with this codec; a layer already in it with nothing to change keeps its blob.
-    case codec(Codec)
+    case codec(Compression)
 
     /// `keep`, `gzip`, `zstd` or `none`, as the command line spells it.
     public var description: String {
@@ -19,9 +19,9 @@ public enum OutputCompression: Hashable, Sendable, CustomStringConvertible {
 
     /// The compression a layer is written with. Non-distributable layers always keep theirs: clients fetch them
     /// from their `urls` by digest, and Docker's foreign layers exist only gzipped.
-    func target(for layer: Descriptor, current: LayerCompression) -> LayerCompression {
+    func target(for layer: Descriptor, current: Compression) -> Compression {
         guard case .codec(let codec) = self, !MediaType.isNondistributable(layer.mediaType) else { return current }
-        return LayerCompression(codec)
+        return codec
     }
 
     /// Refuses a level the requested codec does not accept, and any level for uncompressed output.
@@ -39,11 +39,11 @@ public enum OutputCompression: Hashable, Sendable, CustomStringConvertible {
 public enum CompressionError: Error, Equatable, CustomStringConvertible {
     /// `--compression-level` is outside what a codec that will be written accepts; `keptBy` names the layer that
     /// keeps that codec (under `--compression keep`, or being non-distributable).
-    case unsupportedLevel(Int32, codec: Codec, levels: ClosedRange<Int32>, keptBy: Digest?)
+    case unsupportedLevel(Int32, codec: Compression, levels: ClosedRange<Int32>, keptBy: Digest?)
     /// A level for `--compression none`.
     case levelWithoutCompression(Int32)
     /// The codec has no layer media type in this manifest's schema (zstd in Docker schema 2).
-    case noLayerType(Codec, manifest: Digest, mediaType: String, image: String)
+    case noLayerType(Compression, manifest: Digest, mediaType: String, image: String)
 
     public var description: String {
         switch self {
@@ -70,25 +70,25 @@ extension RewritePipeline {
             for layer in image.manifest.layers {
                 guard let current = MediaType.layerCompression(layer.mediaType) else { continue }
                 let target = options.compression.target(for: layer, current: current)
-                if case .codec(let codec) = options.compression, target != LayerCompression(codec),
+                if case .codec(let codec) = options.compression, target != codec,
                     warned.insert(layer.digest).inserted
                 {
                     warnings.add(
                         "layer \(layer.digest) is non-distributable: it keeps its \(current.rawValue) compression"
                     )
                 }
-                if let level = options.compressionLevel, let levels = target.streamCodec.levels,
+                if let level = options.compressionLevel, let levels = target.levels,
                     !levels.contains(level)
                 {
                     throw CompressionError.unsupportedLevel(
-                        level, codec: target.streamCodec, levels: levels, keptBy: layer.digest
+                        level, codec: target, levels: levels, keptBy: layer.digest
                     )
                 }
                 if image.descriptor.mediaType == MediaType.dockerManifest,
                     MediaType.layerType(layer.mediaType, compressed: target) == nil
                 {
                     throw CompressionError.noLayerType(
-                        target.streamCodec, manifest: image.descriptor.digest,
+                        target, manifest: image.descriptor.digest,
                         mediaType: image.descriptor.mediaType, image: image.label
                     )
                 }
@@ -97,21 +97,10 @@ extension RewritePipeline {
     }
 }
 
-extension LayerCompression {
-    /// The compression a stream codec writes.
-    init(_ codec: Codec) {
-        switch codec {
-        case .none: self = .uncompressed
-        case .gzip: self = .gzip
-        case .zstd: self = .zstd
-        }
-    }
-}
-
 extension Descriptor {
     /// This layer's descriptor for its blob rewritten with `compression`: the same kind of media type (OCI or Docker)
     /// when it has one for that compression, else OCI's (a Docker layer type in an OCI manifest).
-    func layer(compressed compression: LayerCompression, digest: Digest, size: Int64) -> Descriptor {
+    func layer(compressed compression: Compression, digest: Digest, size: Int64) -> Descriptor {
         var descriptor = self
         descriptor.mediaType =
             MediaType.layerType(mediaType, compressed: compression) ?? MediaType.ociLayerType(compression)
