@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "ByteIO", "Hashing", "TestSupport"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "ByteIO", "TestSupport"]),
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "ByteIO", "Hashing", "TestSupport"]),
-        .testTarget(name: "PythonMinimizerTests", dependencies: ["PythonMinimizer", "TestSupport"]),
+        .testTarget(name: "PythonMinimizerTests", dependencies: ["PythonMinimizer", "Hashing", "TestSupport"]),
         .testTarget(
             name: "OCISlimTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import CCrypto
 
-/// SipHash through OpenSSL's EVP_MAC, and the source hash CPython stores in hash-based `.pyc` headers (PEP 552).
+/// SipHash through OpenSSL's EVP_MAC (CPython keys it for the source hash of hash-based `.pyc` files: see
+/// PythonMinimizer's `CPythonRelease.sourceHash`).
 public enum SipHash {
     /// The 8-byte SipHash-c-d of `bytes` under a 16-byte key, little endian as CPython writes it.
     public static func hash(
@@ -17,19 +18,6 @@ public enum SipHash {
         return try context.finalize()
     }
 
-    /// What `importlib.util.source_hash(source)` returns on the CPython release with this magic number; pass 2
-    /// compression rounds for 3.7–3.10 (SipHash-2-4) and 1 for 3.11+ (SipHash-1-3).
-    public static func cpythonSourceHash(_ source: [UInt8], magic: UInt16, compressionRounds: Int) throws -> [UInt8] {
-        // CPython keys the hash with _RAW_MAGIC_NUMBER: the four header bytes (magic LE + "\r\n") read as a
-        // little-endian integer, zero-extended to k0, with k1 = 0. OpenSSL takes k0 then k1 as 16 LE bytes.
-        let key =
-            [UInt8(truncatingIfNeeded: magic), UInt8(truncatingIfNeeded: magic >> 8), 0x0d, 0x0a]
-            + [UInt8](repeating: 0, count: 12)
-        // _Py_KeyedHash pairs c compression rounds with c + 2 finalization rounds: SipHash-2-4, later SipHash-1-3.
-        return try hash(
-            source, key: key, compressionRounds: compressionRounds, finalizationRounds: compressionRounds + 2
-        )
-    }
 }
 
 /// One EVP_MAC_CTX keyed for 8-byte SipHash; the context holds its own reference to the fetched algorithm.

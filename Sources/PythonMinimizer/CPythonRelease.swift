@@ -2,6 +2,10 @@
 // importlib.util.MAGIC_NUMBER, cache tag and source_hash through scripts/make-pyc-fixtures.sh; the tests compare
 // that output with this table.
 
+/// SipHash-c-d: (bytes, 16-byte key, compression rounds c, finalization rounds d) → 8 bytes, little endian. The
+/// domain holds CPython's facts; the hashing itself comes from a cryptography library (Hashing's `SipHash.hash`).
+public typealias SipHashFunction = ([UInt8], [UInt8], Int, Int) throws -> [UInt8]
+
 /// A CPython minor release and the facts about its bytecode files.
 public struct CPythonRelease: Sendable, Hashable {
     /// The minor version, e.g. "3.11".
@@ -36,6 +40,36 @@ public struct CPythonRelease: Sendable, Hashable {
         // Taken from 3.14.0rc3's source; not verified against an interpreter here.
         CPythonRelease(minorVersion: "3.14", magics: 3600...3627, headerSize: 16, sourceHashCompressionRounds: 1),
     ]
+
+    // MARK: The source hash of hash-based pycs (PEP 552): `importlib.util.source_hash`
+
+    /// The key of the release's source hash: `_RAW_MAGIC_NUMBER`, the four header bytes (magic little endian,
+    /// "\r\n") read as a little-endian integer, zero-extended to k0, with k1 = 0 — as SipHash takes k0 then k1,
+    /// 16 little-endian bytes.
+    public var sourceHashKey: [UInt8] {
+        [UInt8(truncatingIfNeeded: magic), UInt8(truncatingIfNeeded: magic >> 8), 0x0d, 0x0a]
+            + [UInt8](repeating: 0, count: 12)
+    }
+
+    /// What `importlib.util.source_hash(source)` returns on this release, computed by `sipHash` (the 8-byte
+    /// SipHash-c-d of bytes under a 16-byte key, little endian); nil when the release has no hash-based pycs.
+    /// `_Py_KeyedHash` pairs c compression rounds with c + 2 finalization rounds.
+    public func sourceHash(
+        _ source: [UInt8], sipHash: SipHashFunction
+    ) throws -> [UInt8]? {
+        guard let rounds = sourceHashCompressionRounds else { return nil }
+        return try sipHash(source, sourceHashKey, rounds, rounds + 2)
+    }
+
+    /// The source hash of `source` under every release with hash-based pycs, keyed by the release's magic: what a
+    /// scan records so the planner can validate bytecode of any release against its source.
+    public static func sourceHashes(_ source: [UInt8], sipHash: SipHashFunction) throws -> [UInt16: [UInt8]] {
+        var hashes: [UInt16: [UInt8]] = [:]
+        for release in all {
+            if let hash = try release.sourceHash(source, sipHash: sipHash) { hashes[release.magic] = hash }
+        }
+        return hashes
+    }
 
     /// The release whose cache tag this is ("cpython-311"); nil for other implementations and unknown releases.
     public static func forCacheTag(_ tag: String) -> CPythonRelease? { all.first { $0.cacheTag == tag } }

@@ -12,6 +12,9 @@ public struct PycHeader: Hashable, Sendable {
         case uncheckedHash([UInt8])
     }
 
+    /// The most bytes a header has (16 from 3.7; 12 before): what a scan reads of each `.pyc`.
+    public static let maximumSize = 16
+
     /// The magic number (the first two bytes, little endian).
     public let magic: UInt16
     /// How the bytecode is validated.

@@ -50,6 +50,10 @@ public enum PythonFile: Equatable, Sendable {
         }
     }
 
+    /// Sources larger than this are never read into memory: not hashed (so not converted when their bytecode is
+    /// hash-based), compressed or compiled; they are kept as they are.
+    public static let largestSourceInMemory: Int64 = 64 << 20
+
     /// Whether a path lies in a Python tree: an interpreter's library (`lib/python3.11`, `lib/python3`),
     /// `site-packages`, `dist-packages`, or a `__pycache__`; or is Python source or bytecode itself.
     public static func isInPythonTree(_ path: ImagePath) -> Bool {

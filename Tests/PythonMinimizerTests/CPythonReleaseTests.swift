@@ -1,3 +1,5 @@
+import Foundation
+import Hashing
 import PythonMinimizer
 import Testing
 
@@ -24,7 +26,36 @@ import Testing
         #expect(PycHeader(Array(pyc.prefix(release.headerSize - 1))) == nil)
     }
 
-    /// SipHash-2-4 through 3.10, SipHash-1-3 from 3.11 (HashingTests check both against the interpreters).
+    // Printed by CPython 3.10.13 and 3.11.7:
+    //   python3 -c 'import importlib.util as u; print(u.source_hash(bytes(i % 251 for i in range(1000))).hex())'
+    // 1000 bytes: many blocks and a tail, which the one-line fixture source does not exercise.
+    @Test(arguments: [("3.10", "4a7eafe9dbe5b6e6"), ("3.11", "a6ab444bff84b9b9")])
+    func sourceHashOfManyBlocks(version: String, expected: String) throws {
+        let release = try #require(CPythonRelease.all.first { $0.minorVersion == version })
+        let source = (0..<1000).map { UInt8($0 % 251) }
+        #expect(try release.sourceHash(source, sipHash: SipHash.hash)?.hexString == expected)
+    }
+
+    /// Every CPython with hash-based pycs agrees with `importlib.util.source_hash` as recorded by
+    /// scripts/make-pyc-fixtures.sh; the hashes a scan records are the same, keyed by magic.
+    @Test(arguments: PycFixtures.hashBasedVersions)
+    func sourceHashMatchesInterpreter(version: String) throws {
+        let fixtures = try PycFixtures(version)
+        let release = try #require(CPythonRelease.forCacheTag(fixtures.entry.cacheTag))
+        let expected = try #require(fixtures.entry.sourceHash, "no source_hash for \(version)")
+        let source = Array(try Data(contentsOf: PycFixtures.url(fixtures.manifest.source)))
+        #expect(try release.sourceHash(source, sipHash: SipHash.hash)?.hexString == expected)
+        let all = try CPythonRelease.sourceHashes(source, sipHash: SipHash.hash)
+        #expect(all[release.magic]?.hexString == expected)
+        #expect(all.count == CPythonRelease.all.filter(\.supportsHashBasedPyc).count)
+    }
+
+    @Test func releasesWithoutHashBasedPycsHaveNoSourceHash() throws {
+        let release = try #require(CPythonRelease.forCacheTag("cpython-36"))
+        #expect(try release.sourceHash([1, 2, 3], sipHash: SipHash.hash) == nil)
+    }
+
+    /// SipHash-2-4 through 3.10, SipHash-1-3 from 3.11 (the tests above check both against the interpreters).
     @Test func sourceHashRounds() {
         let rounds = Dictionary(
             uniqueKeysWithValues: CPythonRelease.all.map { ($0.minorVersion, $0.sourceHashCompressionRounds) }

@@ -28,9 +28,6 @@ struct LayerScanner {
     /// With 2 or more, the blob is read, verified and decompressed on a thread of its own.
     var threads = 1
 
-    /// Bytes of a `.pyc` kept for its header (PEP 552: 16).
-    static let pycHeaderBytes = 16
-
     func scan(_ descriptor: Descriptor) throws -> ScannedLayer {
         let blob = PeekingSource(upstream: try layout.openBlob(descriptor))
         let codec = try LayerCompressionCheck.check(descriptor, prefix: try blob.peek(4))
@@ -60,26 +57,26 @@ struct LayerScanner {
         var compiles = false
         if kind == .regular {
             let wantsDigest = hashContents && entry.size > 0 && PythonFile.isInPythonTree(path)
-            let wantsSource = hashSources && file == .source && entry.size <= Self.sourceHashLimit
+            let wantsSource = hashSources && file == .source && entry.size <= PythonFile.largestSourceInMemory
             if wantsDigest || wantsSource {
                 let hasher = try SHA256Hasher()
                 var data: [UInt8] = []
                 while let block = try reader.nextDataBlock() {
                     if wantsDigest { try hasher.update(block) }
-                    if wantsSource || (file.isBytecode && data.count < Self.pycHeaderBytes) {
+                    if wantsSource || (file.isBytecode && data.count < PycHeader.maximumSize) {
                         data.append(
-                            contentsOf: wantsSource ? block[...] : block.prefix(Self.pycHeaderBytes - data.count))
+                            contentsOf: wantsSource ? block[...] : block.prefix(PycHeader.maximumSize - data.count))
                     }
                 }
                 digest = wantsDigest ? try hasher.finalize() : nil
-                if file.isBytecode { header = Array(data.prefix(Self.pycHeaderBytes)) }
-                if wantsSource { sourceHashes = try Self.cpythonSourceHashes(data) }
+                if file.isBytecode { header = Array(data.prefix(PycHeader.maximumSize)) }
+                if wantsSource { sourceHashes = try CPythonRelease.sourceHashes(data, sipHash: SipHash.hash) }
                 if wantsSource, let compiler, PythonFile.interpreterVersion(path) == compiler.version {
                     let modulePath = [0x2f] + path.bytes
                     compiles = (try? compiler.compile(path: modulePath, source: data, mtime: entry.mtime).get()) != nil
                 }
             } else if file.isBytecode {
-                header = try reader.readData(limit: Self.pycHeaderBytes)
+                header = try reader.readData(limit: PycHeader.maximumSize)
             }
         }
         return LayerEntry(
@@ -94,19 +91,6 @@ struct LayerScanner {
         )
     }
 
-    /// Sources larger than this are not hashed (nor converted when their bytecode is hash-based).
-    static let sourceHashLimit: Int64 = 64 << 20
-
-    /// What `importlib.util.source_hash` gives for `source` under each release that has hash-based bytecode.
-    static func cpythonSourceHashes(_ source: [UInt8]) throws -> [UInt16: [UInt8]] {
-        var hashes: [UInt16: [UInt8]] = [:]
-        for release in CPythonRelease.all {
-            guard let rounds = release.sourceHashCompressionRounds else { continue }
-            hashes[release.magic] = try SipHash.cpythonSourceHash(
-                source, magic: release.magic, compressionRounds: rounds)
-        }
-        return hashes
-    }
 }
 
 extension LayerEntry.Kind {

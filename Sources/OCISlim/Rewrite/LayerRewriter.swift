@@ -119,7 +119,7 @@ struct LayerRewriter {
             pieces.append(
                 .transformedData(
                     under: try .regularFile(path: TarPath(bytes: pyc.bytes), metadataFrom: entry),
-                    limit: Int(LayerScanner.sourceHashLimit),
+                    limit: Int(PythonFile.largestSourceInMemory),
                     transform: { source in
                         switch try compiler.compile(path: modulePath, source: source, mtime: entry.mtime) {
                         case .success(let bytecode): return bytecode
@@ -152,7 +152,7 @@ struct LayerRewriter {
         pieces.append(
             .transformedData(
                 under: try .regularFile(path: TarPath(bytes: path.bytes), metadataFrom: entry),
-                limit: Int(LayerScanner.sourceHashLimit), transform: compressedSource
+                limit: Int(PythonFile.largestSourceInMemory), transform: compressedSource
             ))
         return pieces
     }
