@@ -12,32 +12,65 @@ public enum SavingCategory: String, Hashable, Sendable, Codable, CaseIterable, C
     public static func < (lhs: SavingCategory, rhs: SavingCategory) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// What happens to one entry; entries without an action are kept byte for byte.
+/// What happens to one entry; entries without an action are kept byte for byte. Whether a whiteout must hide a
+/// lower layer's copy of the entry's path, or a `__pysources__` directory entry must come first, are facts about the
+/// layer, not the action: `LayerPlan.hidesLowerCopy` and `LayerPlan.createsSourceDirectory` hold them.
 public enum EntryAction: Hashable, Sendable {
     /// Left out.
     case drop(SavingCategory)
-    /// Left out, with a whiteout in its place, because a lower layer holds the same path and must stay hidden.
-    case whiteout(SavingCategory)
     /// Replaced by a hardlink to an earlier identical file in the same layer.
     case hardlink(to: ImagePath)
-    /// Left out, but its data is written under the name of its first kept hardlink (`as`), which links needed;
-    /// `whiteout` adds a whiteout for the entry's own path.
-    case materialize(as: ImagePath, category: SavingCategory, whiteout: Bool)
+    /// Left out, but its data is written under the name of its first kept hardlink (`as`), which links needed.
+    case materialize(as: ImagePath, category: SavingCategory)
     /// A hardlink whose entry was written earlier by a `materialize`; left out here.
     case absorbed
     /// A hardlink kept, pointing at a new target because its old one was materialized elsewhere.
     case retarget(to: ImagePath)
     /// Written under another name with its data unchanged: bytecode moved beside where its source was.
-    /// `whiteout` adds a whiteout for the entry's own path.
-    case move(to: ImagePath, whiteout: Bool)
-    /// A source replaced by its gzip-compressed copy at `into` (`__pysources__/name.zpy`), preceded by that
-    /// directory's entry when `createDirectory`; `whiteout` adds a whiteout for the entry's own path.
-    case compressSource(into: ImagePath, createDirectory: Bool, whiteout: Bool)
-
+    case move(to: ImagePath)
+    /// A source replaced by its gzip-compressed copy at `into` (`__pysources__/name.zpy`).
+    case compressSource(into: ImagePath)
     /// A source without bytecode, compiled by the host CPython into sourceless bytecode at `into`, and kept
-    /// compressed at `sources` (with that directory's entry first when `createDirectory`) unless nil.
-    case compileSource(into: ImagePath, sources: ImagePath?, createDirectory: Bool, whiteout: Bool)
+    /// compressed at `sources` unless nil.
+    case compileSource(into: ImagePath, sources: ImagePath?)
 
+    /// Whether the entry's own path holds nothing in this layer after the rewrite, so a lower layer's copy of it
+    /// would show through unless a whiteout hides it. (An absorbed link's path is the materialized data's name.)
+    public var vacatesPath: Bool {
+        switch self {
+        case .drop, .materialize, .move, .compressSource, .compileSource: true
+        case .hardlink, .retarget, .absorbed: false
+        }
+    }
+
+    /// The paths the rewrite writes the entry's data under, instead of its own.
+    public var newPaths: [ImagePath] {
+        switch self {
+        case .materialize(let path, _), .move(let path), .compressSource(let path): [path]
+        case .compileSource(let pyc, let sources): [pyc] + (sources.map { [$0] } ?? [])
+        case .drop, .hardlink, .retarget, .absorbed: []
+        }
+    }
+
+    /// The `__pysources__` path the action writes a compressed source to, if any.
+    public var compressedSourcePath: ImagePath? {
+        switch self {
+        case .compressSource(let path): path
+        case .compileSource(_, let sources): sources
+        default: nil
+        }
+    }
+
+    /// The file data bytes the action saves on an entry of `size` bytes, and why; nil when it saves none (the data
+    /// survives under another name). The one definition of a saving: reports and `--min-layer-saving` use it.
+    public func saving(entrySize size: Int64) -> (category: SavingCategory, bytes: Int64)? {
+        switch self {
+        case .drop(let category): (category, size)
+        case .hardlink: (.duplicates, size)
+        case .compressSource, .compileSource: (.sources, size)
+        case .materialize, .move, .absorbed, .retarget: nil
+        }
+    }
 }
 
 /// A file the rewrite adds to a layer (the PEP's marker files).
@@ -54,6 +87,12 @@ public struct AddedFile: Hashable, Sendable {
 public struct LayerPlan: Hashable, Sendable {
     /// Actions by entry index; an index that is absent is kept.
     public var actions: [Int: EntryAction] = [:]
+    /// Entries whose path a whiteout hides in this layer, written before them: the action vacates the path while a
+    /// lower layer still has a copy there.
+    public var hidesLowerCopy: Set<Int> = []
+    /// Entries whose compressed source is the first in its `__pysources__` directory in this layer: the directory's
+    /// entry is written before it.
+    public var createsSourceDirectory: Set<Int> = []
     /// Files appended to the layer, in this order.
     public var additions: [AddedFile] = []
     /// For each materialized entry, the links that depend on it (to undo the materialization).
@@ -93,38 +132,23 @@ public struct PlanSummary: Hashable, Sendable, Codable {
     /// Summarizes a plan over its layer's entries.
     public init(plan: LayerPlan, scan: LayerScan) {
         for (index, action) in plan.actions {
-            let entry = scan.entries[index]
+            if let saving = action.saving(entrySize: scan.entries[index].size) {
+                bytesSaved[saving.category, default: 0] += saving.bytes
+            }
             switch action {
-            case .drop(let category):
-                filesRemoved += 1
-                bytesSaved[category, default: 0] += entry.size
-            case .whiteout(let category):
-                filesRemoved += 1
-                filesAdded += 1
-                bytesSaved[category, default: 0] += entry.size
-            case .hardlink:
-                filesHardlinked += 1
-                bytesSaved[.duplicates, default: 0] += entry.size
-            case .materialize(_, let category, let whiteout):
-                // The data survives under the link's name; the path itself is what is removed.
-                filesRemoved += 1
-                if whiteout { filesAdded += 1 }
-                _ = category
-            case .move(_, let whiteout):
-                if whiteout { filesAdded += 1 }
-            case .compressSource(_, let createDirectory, let whiteout):
-                filesRemoved += 1
-                filesAdded += 1 + (createDirectory ? 1 : 0) + (whiteout ? 1 : 0)
-                bytesSaved[.sources, default: 0] += entry.size
-            case .compileSource(_, let sources, let createDirectory, let whiteout):
-                filesRemoved += 1
-                filesAdded += 1 + (sources == nil ? 0 : 1) + (createDirectory ? 1 : 0) + (whiteout ? 1 : 0)
-                bytesSaved[.sources, default: 0] += entry.size
-            case .absorbed, .retarget:
-                break
+            case .hardlink: filesHardlinked += 1
+            case .drop, .materialize, .compressSource, .compileSource: filesRemoved += 1
+            case .move, .absorbed, .retarget: break
+            }
+            // New files: the compressed source and the compiled bytecode (a moved or materialized file is the same
+            // file under another name).
+            switch action {
+            case .compressSource: filesAdded += 1
+            case .compileSource(_, let sources): filesAdded += sources == nil ? 1 : 2
+            default: break
             }
         }
-        filesAdded += plan.additions.count
+        filesAdded += plan.hidesLowerCopy.count + plan.createsSourceDirectory.count + plan.additions.count
     }
 
     /// Makes an empty summary.

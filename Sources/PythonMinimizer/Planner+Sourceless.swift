@@ -95,10 +95,7 @@ extension Planner {
             }
             conversion.set(
                 source.layer, source.index,
-                .compileSource(
-                    into: beside, sources: sourcelessOptions.keepSources ? compressed : nil, createDirectory: false,
-                    whiteout: false
-                ))
+                .compileSource(into: beside, sources: sourcelessOptions.keepSources ? compressed : nil))
             return .success(conversion)
         }
         guard Set(cached.map(\.tag)).count == 1 else {
@@ -136,11 +133,10 @@ extension Planner {
             conversion.actions.append((copy.layer, copy.index, .drop(level == 0 ? .bytecode : .optimizedBytecode)))
         }
         if dataOwner == (bytecode.layer, bytecode.index) {
-            conversion.set(dataOwner.layer, dataOwner.index, .move(to: beside, whiteout: false))
+            conversion.set(dataOwner.layer, dataOwner.index, .move(to: beside))
         } else {
             let category: SavingCategory = .bytecode
-            conversion.set(
-                dataOwner.layer, dataOwner.index, .materialize(as: beside, category: category, whiteout: false))
+            conversion.set(dataOwner.layer, dataOwner.index, .materialize(as: beside, category: category))
             conversion.set(bytecode.layer, bytecode.index, .absorbed)
         }
         // Every copy of the source goes too; the visible one becomes the compressed copy.
@@ -148,8 +144,7 @@ extension Planner {
             conversion.actions.append((copy.layer, copy.index, .drop(.sources)))
         }
         if sourcelessOptions.keepSources {
-            conversion.set(
-                source.layer, source.index, .compressSource(into: compressed, createDirectory: false, whiteout: false))
+            conversion.set(source.layer, source.index, .compressSource(into: compressed))
         }
         return .success(conversion)
     }
@@ -164,9 +159,7 @@ extension Planner {
             for conversion in accepted {
                 for (layer, index, action) in conversion.actions {
                     touched.insert(layer)
-                    if case .drop = action { saving[layer] += scans[layer].entries[index].size }
-                    if case .compressSource = action { saving[layer] += scans[layer].entries[index].size }
-                    if case .compileSource = action { saving[layer] += scans[layer].entries[index].size }
+                    saving[layer] += action.saving(entrySize: scans[layer].entries[index].size)?.bytes ?? 0
                 }
             }
             let small = touched.filter { saving[$0] < minimumLayerSaving }
@@ -181,19 +174,8 @@ extension Planner {
         for layer in plans.indices {
             var created: Set<ImagePath> = []
             for index in plans[layer].actions.keys.sorted() {
-                switch plans[layer].actions[index] {
-                case .compressSource(let path, _, let whiteout)?:
-                    let isFirst = created.insert(path.parent).inserted
-                    plans[layer].actions[index] = .compressSource(
-                        into: path, createDirectory: isFirst, whiteout: whiteout)
-                case .compileSource(let pyc, let sources?, _, let whiteout)?:
-                    let isFirst = created.insert(sources.parent).inserted
-                    plans[layer].actions[index] = .compileSource(
-                        into: pyc, sources: sources, createDirectory: isFirst, whiteout: whiteout
-                    )
-                default:
-                    break
-                }
+                guard let path = plans[layer].actions[index]?.compressedSourcePath else { continue }
+                if created.insert(path.parent).inserted { plans[layer].createsSourceDirectory.insert(index) }
             }
         }
     }

@@ -7,8 +7,8 @@
 ///    an entry of its own layer);
 /// 3. hardlinks inside a layer stay valid: a dropped target is written under its first kept link's name;
 /// 4. hardlinks to lower layers keep their targets;
-/// 5. over the merged view of the rewritten layers, a drop that would uncover a lower layer's copy becomes a
-///    whiteout, so nothing a layer replaced comes back.
+/// 5. over the merged view of the rewritten layers, an action that vacates a path a lower layer still fills gets a
+///    whiteout (`LayerPlan.hidesLowerCopy`), so nothing a layer replaced comes back.
 public struct Planner: Sendable {
     /// The strategy applied.
     public let strategy: Strategy
@@ -155,11 +155,11 @@ public struct Planner: Sendable {
                     // The dropped target is itself a link: point past it.
                     plan.actions[index] = .retarget(to: next)
                 } else {
-                    plan.actions[targetIndex] = .materialize(as: entry.path, category: category, whiteout: false)
+                    plan.actions[targetIndex] = .materialize(as: entry.path, category: category)
                     plan.actions[index] = .absorbed
                     plan.dependentLinks[targetIndex, default: []].append(index)
                 }
-            case .materialize(let name, _, _)?, .move(let name, _)?:
+            case .materialize(let name, _)?, .move(let name)?:
                 plan.actions[index] = .retarget(to: name)
                 plan.dependentLinks[targetIndex, default: []].append(index)
             default:
@@ -198,12 +198,15 @@ public struct Planner: Sendable {
             for link in plan.dependentLinks[index] ?? [] { plan.actions[link] = nil }
             plan.dependentLinks[index] = nil
         }
-        if removesPath(plan.actions[index]) { plan.actions[index] = nil }
+        if removesPath(plan.actions[index]) {
+            plan.actions[index] = nil
+            plan.hidesLowerCopy.remove(index)
+        }
     }
 
     private func removesPath(_ action: EntryAction?) -> Bool {
         switch action {
-        case .drop?, .whiteout?, .materialize?, .absorbed?: true
+        case .drop?, .materialize?, .absorbed?: true
         default: false
         }
     }
@@ -220,47 +223,20 @@ public struct Planner: Sendable {
             // What this layer leaves at each path it writes: true if present after the rewrite.
             var written: [ImagePath: Bool] = [:]
             for (index, entry) in entries.enumerated() where Whiteout(entry.path) == nil && entry.kind != .directory {
-                switch plans[layer].actions[index] {
-                case .drop(let category)?:
+                guard let action = plans[layer].actions[index] else {
+                    written[entry.path] = true
+                    continue
+                }
+                if action.vacatesPath {
                     if view.isVisible(entry.path, below: layer) {
-                        plans[layer].actions[index] = .whiteout(category)
+                        plans[layer].hidesLowerCopy.insert(index)
                         view.record(.remove(entry.path), in: layer)
                     }
                     written[entry.path] = false
-                case .materialize(let name, let category, _)?:
-                    let hideLower = view.isVisible(entry.path, below: layer)
-                    plans[layer].actions[index] = .materialize(as: name, category: category, whiteout: hideLower)
-                    if hideLower { view.record(.remove(entry.path), in: layer) }
-                    written[entry.path] = false
-                    written[name] = true
-                case .move(let name, _)?:
-                    let hideLower = view.isVisible(entry.path, below: layer)
-                    plans[layer].actions[index] = .move(to: name, whiteout: hideLower)
-                    if hideLower { view.record(.remove(entry.path), in: layer) }
-                    written[entry.path] = false
-                    written[name] = true
-                case .compressSource(let name, let createDirectory, _)?:
-                    let hideLower = view.isVisible(entry.path, below: layer)
-                    plans[layer].actions[index] = .compressSource(
-                        into: name, createDirectory: createDirectory, whiteout: hideLower
-                    )
-                    if hideLower { view.record(.remove(entry.path), in: layer) }
-                    written[entry.path] = false
-                    written[name] = true
-                case .compileSource(let pyc, let sources, let createDirectory, _)?:
-                    let hideLower = view.isVisible(entry.path, below: layer)
-                    plans[layer].actions[index] = .compileSource(
-                        into: pyc, sources: sources, createDirectory: createDirectory, whiteout: hideLower
-                    )
-                    if hideLower { view.record(.remove(entry.path), in: layer) }
-                    written[entry.path] = false
-                    written[pyc] = true
-                    if let sources { written[sources] = true }
-                case .whiteout?, .absorbed?:
-                    break
-                case .hardlink?, .retarget?, nil:
+                } else if action != .absorbed {
                     written[entry.path] = true
                 }
+                for path in action.newPaths { written[path] = true }
             }
             for addition in plans[layer].additions { written[addition.path] = true }
             for (path, present) in written { view.recordWrite(path, present: present, in: layer) }

@@ -112,7 +112,7 @@ import Testing
         #expect(
             plan.layers[0].actions == [
                 0: .materialize(
-                    as: ImagePath(Self.cache + "a.cpython-311.pyc"), category: .optimizedBytecode, whiteout: false),
+                    as: ImagePath(Self.cache + "a.cpython-311.pyc"), category: .optimizedBytecode),
                 1: .drop(.optimizedBytecode),
                 2: .absorbed,
                 3: .retarget(to: ImagePath(Self.cache + "a.cpython-311.pyc")),
@@ -142,7 +142,8 @@ import Testing
         ])
         #expect(plan.layers[0].isUnchanged, "a lower link target is kept")
         #expect(plan.layers[1].isUnchanged)
-        #expect(plan.layers[2].actions == [0: .whiteout(.optimizedBytecode)])
+        #expect(plan.layers[2].actions == [0: .drop(.optimizedBytecode)])
+        #expect(plan.layers[2].hidesLowerCopy == [0])
     }
 
     @Test func whiteoutsAndOpaqueDirectoriesHideLowerCopies() {
@@ -161,7 +162,8 @@ import Testing
                     LayerScan(entries: [Self.file(hiding, size: 0)]),
                     LayerScan(entries: [Self.file(path)]),
                 ])
-            #expect(plan.layers[3].actions == [0: .drop(.optimizedBytecode)], "\(hiding): nothing left to uncover")
+            #expect(plan.layers[3].actions == [0: .drop(.optimizedBytecode)])
+            #expect(plan.layers[3].hidesLowerCopy.isEmpty, "\(hiding): nothing left to uncover")
         }
         // An opaque marker in the file's own directory's sibling hides nothing of it.
         let unrelated = Planner(strategy: .dropOptimized).plan(
@@ -169,7 +171,8 @@ import Testing
                 LayerScan(entries: [Self.file("usr/lib/python3.11/other/.wh..wh..opq", size: 0)]),
                 LayerScan(entries: [Self.file(path)]),
             ])
-        #expect(unrelated.layers[3].actions == [0: .whiteout(.optimizedBytecode)])
+        #expect(unrelated.layers[3].actions == [0: .drop(.optimizedBytecode)])
+        #expect(unrelated.layers[3].hidesLowerCopy == [0])
     }
 
     @Test func layersBelowTheMinimumSavingAreLeftAlone() {
@@ -188,7 +191,8 @@ import Testing
             LayerScan(entries: [Self.file(path, size: 5000)]),
         ])
         #expect(plan.layers[0].isUnchanged)
-        #expect(plan.layers[1].actions == [0: .whiteout(.optimizedBytecode)])
+        #expect(plan.layers[1].actions == [0: .drop(.optimizedBytecode)])
+        #expect(plan.layers[1].hidesLowerCopy == [0])
     }
 
     @Test func summaryCountsFilesAndBytes() {

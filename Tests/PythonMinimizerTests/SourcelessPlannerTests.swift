@@ -46,11 +46,11 @@ import Testing
         ])
         #expect(
             plan.layers[0].actions == [
-                0: .compressSource(
-                    into: ImagePath(Self.dir + "__pysources__/decoder.zpy"), createDirectory: true, whiteout: false),
-                1: .move(to: ImagePath(Self.dir + "decoder.pyc"), whiteout: false),
+                0: .compressSource(into: ImagePath(Self.dir + "__pysources__/decoder.zpy")),
+                1: .move(to: ImagePath(Self.dir + "decoder.pyc")),
                 2: .drop(.optimizedBytecode),
             ])
+        #expect(plan.layers[0].createsSourceDirectory == [0] && plan.layers[0].hidesLowerCopy.isEmpty)
         #expect(plan.modules.converted == 1 && plan.modules.kept.isEmpty)
         #expect(plan.environment.isEmpty)
     }
@@ -108,10 +108,10 @@ import Testing
         ])
         #expect(
             plan.layers[0].actions == [
-                0: .compressSource(
-                    into: ImagePath(Self.dir + "__pysources__/a.zpy"), createDirectory: true, whiteout: false)
+                0: .compressSource(into: ImagePath(Self.dir + "__pysources__/a.zpy"))
             ])
-        #expect(plan.layers[1].actions == [0: .move(to: ImagePath(Self.dir + "a.pyc"), whiteout: false)])
+        #expect(plan.layers[0].createsSourceDirectory == [0])
+        #expect(plan.layers[1].actions == [0: .move(to: ImagePath(Self.dir + "a.pyc"))])
     }
 
     @Test func aSourceReplacedAboveIsJudgedByItsNewVersion() {
@@ -139,11 +139,10 @@ import Testing
         ])
         #expect(plan.layers[0].actions == [0: .drop(.sources), 1: .drop(.bytecode)])
         #expect(
-            plan.layers[1].actions[0]
-                == .compressSource(
-                    into: ImagePath(Self.dir + "__pysources__/a.zpy"), createDirectory: true, whiteout: false
-                ))
-        #expect(plan.layers[1].actions[1] == .move(to: ImagePath(Self.dir + "a.pyc"), whiteout: false))
+            plan.layers[1].actions[0] == .compressSource(into: ImagePath(Self.dir + "__pysources__/a.zpy")))
+        #expect(plan.layers[1].createsSourceDirectory == [0])
+        #expect(plan.layers[1].actions[1] == .move(to: ImagePath(Self.dir + "a.pyc")))
+        #expect(plan.layers[1].hidesLowerCopy.isEmpty, "every lower copy is dropped too: nothing to hide")
     }
 
     @Test func fedoraStyleHardlinkedBytecodeIsMaterialized() {
@@ -160,7 +159,7 @@ import Testing
         ])
         #expect(
             plan.layers[0].actions[1]
-                == .materialize(as: ImagePath(Self.dir + "a.pyc"), category: .bytecode, whiteout: false))
+                == .materialize(as: ImagePath(Self.dir + "a.pyc"), category: .bytecode))
         #expect(plan.layers[0].actions[2] == .absorbed)
         #expect(plan.modules.converted == 1)
     }

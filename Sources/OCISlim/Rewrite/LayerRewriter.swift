@@ -39,7 +39,7 @@ struct LayerRewriter {
                             layer: descriptor.digest, detail: "entry \(index) is now \(entry.path)"
                         )
                     }
-                    return try edit(for: plan.actions[index], entry: entry)
+                    return try edit(for: plan, index: index, entry: entry)
                 },
                 append: {
                     try plan.additions.map { file in
@@ -93,28 +93,26 @@ struct LayerRewriter {
         )
     }
 
-    /// Turns the planner's action into the tar editor's.
-    func edit(for action: EntryAction?, entry: TarEntry) throws -> TarEdit {
+    /// Turns the planner's decision for entry `index` into the tar editor's: the whiteout hiding a lower copy first
+    /// (when the plan says so), then what the action writes.
+    func edit(for plan: LayerPlan, index: Int, entry: TarEntry) throws -> TarEdit {
+        guard let action = plan.actions[index] else { return .keep }
+        let hide: [TarReplacement] =
+            plan.hidesLowerCopy.contains(index) ? [.header(try Self.whiteout(hiding: entry))] : []
+        let createDirectory = plan.createsSourceDirectory.contains(index)
         switch action {
-        case nil:
-            return .keep
-        case .drop?, .absorbed?:
-            return .drop
-        case .whiteout?:
-            return .replace(with: [try Self.whiteout(hiding: entry)])
-        case .hardlink(let target)?, .retarget(let target)?:
-            return .replace(with: [try .hardlink(path: entry.path, to: TarPath(bytes: target.bytes), metadata: entry)])
-        case .materialize(let name, _, let hideLower)?, .move(let name, let hideLower)?:
+        case .drop, .absorbed:
+            return hide.isEmpty ? .drop : .replace(hide)
+        case .hardlink(let target), .retarget(let target):
             return .replace(
-                with: hideLower ? [try Self.whiteout(hiding: entry)] : [],
-                dataUnder: try .renamed(entry, to: TarPath(bytes: name.bytes))
-            )
-        case .compressSource(let name, let createDirectory, let hideLower)?:
-            let hide = hideLower ? [TarReplacement.header(try Self.whiteout(hiding: entry))] : []
+                hide + [.header(try .hardlink(path: entry.path, to: TarPath(bytes: target.bytes), metadata: entry))])
+        case .materialize(let name, _), .move(let name):
+            return .replace(hide + [.entryData(under: try .renamed(entry, to: TarPath(bytes: name.bytes)))])
+        case .compressSource(let name):
             return .replace(hide + (try Self.compressedSourcePieces(entry, at: name, createDirectory: createDirectory)))
-        case .compileSource(let pyc, let sources, let createDirectory, let hideLower)?:
+        case .compileSource(let pyc, let sources):
             guard let compiler else { preconditionFailure("compileSource is planned only with a compiler") }
-            var pieces: [TarReplacement] = hideLower ? [.header(try Self.whiteout(hiding: entry))] : []
+            var pieces = hide
             let modulePath = [0x2f] + ImagePath(tarName: entry.path.bytes).bytes
             pieces.append(
                 .transformedData(
