@@ -1,3 +1,5 @@
+import ByteIO
+
 /// Failures reading or writing an image layout; each names the file, blob or document concerned.
 public enum OCIError: Error, Equatable, CustomStringConvertible {
     case notALayout(path: String, reason: String)
@@ -5,10 +7,12 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     case invalidDigest(String)
     case unsupportedDigestAlgorithm(String)
     case missingBlob(Digest, path: String)
+    case blobNotRegularFile(Digest, path: String, kind: FileKind)
+    case documentTooLarge(what: String, size: Int64, limit: Int)
     case sizeMismatch(Digest, expected: Int64, actual: Int64)
     case sizeExceeded(Digest, expected: Int64)
     case digestMismatch(Digest, actual: String)
-    case invalidJSON(what: String, reason: String)
+    case malformedJSON(what: String, JSONSyntaxError)
     case invalidDocument(what: String, reason: String)
     case outputNotEmpty(path: String)
     case output(path: String, reason: String)
@@ -21,12 +25,16 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
         case .invalidDigest(let text): "invalid digest \"\(text)\""
         case .unsupportedDigestAlgorithm(let text): "unsupported digest algorithm in \"\(text)\" (only sha256)"
         case .missingBlob(let digest, let path): "blob \(digest) is missing (\(path))"
+        case .blobNotRegularFile(let digest, let path, let kind):
+            "blob \(digest) is \(kind), not a regular file (\(path))"
+        case .documentTooLarge(let what, let size, let limit):
+            "\(what): a \(size)-byte document is over the \(limit >> 20) MiB limit for documents"
         case .sizeMismatch(let digest, let expected, let actual):
             "blob \(digest): size is \(actual) bytes, its descriptor says \(expected)"
         case .sizeExceeded(let digest, let expected):
             "blob \(digest): larger than the \(expected) bytes its descriptor says"
         case .digestMismatch(let digest, let actual): "blob \(digest): content hashes to sha256:\(actual)"
-        case .invalidJSON(let what, let reason): "\(what): invalid JSON: \(reason)"
+        case .malformedJSON(let what, let error): "\(what): \(error)"
         case .invalidDocument(let what, let reason): "\(what): \(reason)"
         case .outputNotEmpty(let path): "output \(path) exists and is not empty"
         case .output(let path, let reason): "cannot write \(path): \(reason)"
