@@ -57,7 +57,7 @@ struct GraphReader {
     let warn: @Sendable (String) -> Void
 
     /// Indexes nested deeper than this below `index.json` are refused; real images nest two or three.
-    static let depthLimit = 32
+    static let depthLimit = 64
 
     /// Reads `index.json` and everything below it.
     func read() throws -> ImageGraph {
