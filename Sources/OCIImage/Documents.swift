@@ -58,7 +58,7 @@ extension ImageIndex {
     /// Decodes an index and checks that it is one: its own `mediaType`, if it has one, is the type it is listed with
     /// (an index type for `index.json`, listed by nothing), and it has none of a manifest's members.
     public static func read(_ bytes: [UInt8], listedAs listed: String?, what: String) throws -> ImageIndex {
-        let (index, document) = try decodeDocument(bytes, what: what)
+        let (index, document) = try decodeDocument(bytes, what: what, fields: .index)
         try DocumentCheck.mediaType(
             index.mediaType, listedAs: listed, isExpected: MediaType.isIndex, kind: "an index", what: what)
         try DocumentCheck.absent(["config", "layers"], besides: "manifests", in: document, what: what)
@@ -70,7 +70,7 @@ extension ImageManifest {
     /// Decodes a manifest and checks that it is one: its own `mediaType`, if it has one, is the type it is listed
     /// with, and it has no `manifests`.
     public static func read(_ bytes: [UInt8], listedAs listed: String, what: String) throws -> ImageManifest {
-        let (manifest, document) = try decodeDocument(bytes, what: what)
+        let (manifest, document) = try decodeDocument(bytes, what: what, fields: .manifest)
         try DocumentCheck.mediaType(
             manifest.mediaType, listedAs: listed, isExpected: MediaType.isManifest, kind: "a manifest", what: what)
         try DocumentCheck.absent(["manifests"], besides: "layers", in: document, what: what)
@@ -81,7 +81,7 @@ extension ImageManifest {
 extension ImageConfig {
     /// Decodes an image config and checks its `rootfs.type`, which the spec fixes to `layers`.
     public static func read(_ bytes: [UInt8], what: String) throws -> ImageConfig {
-        let config = try decode(bytes, what: what)
+        let (config, _) = try decodeDocument(bytes, what: what, fields: .config)
         guard config.rootfs.type == "layers" else {
             throw OCIError.invalidDocument(
                 what: what, reason: "rootfs.type is \"\(config.rootfs.type)\", the spec allows only \"layers\"")
@@ -119,9 +119,15 @@ extension Decodable {
         try decodeDocument(bytes, what: what).0
     }
 
-    /// Decodes a document; returns it typed and whole.
-    static func decodeDocument(_ bytes: [UInt8], what: String) throws -> (Self, JSONValue) {
+    /// Decodes a document; returns it typed and whole. With `fields`, the members read must not have variants in
+    /// case (see `ReadFields`).
+    static func decodeDocument(_ bytes: [UInt8], what: String, fields: ReadFields? = nil) throws -> (Self, JSONValue) {
         let document = try JSONValue.parse(bytes, what: what)
+        do {
+            try fields?.check(document)
+        } catch {
+            throw OCIError.malformedJSON(what: what, error)
+        }
         do {
             return (try JSONValue.decoder.decode(Self.self, from: Data(bytes)), document)
         } catch let error as OCIError {

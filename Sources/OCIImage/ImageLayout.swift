@@ -57,7 +57,7 @@ public struct ImageLayout: Sendable {
         do {
             return try file.readAll(limit: documentLimit)
         } catch ByteIOError.tooLarge {
-            throw OCIError.documentTooLarge(what: what, size: Int64(documentLimit) + 1, limit: documentLimit)
+            throw OCIError.documentTooLarge(what: what, size: nil, limit: documentLimit)
         }
     }
 

@@ -8,6 +8,8 @@ public enum JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible
     case unexpectedEnd
     /// The same member name twice in one object (after unescaping), with its path in the document.
     case duplicateKey(path: String)
+    /// A member that Go's case-insensitive field matching reads as `field`, which ocislim reads (see `ReadFields`).
+    case caseVariantKey(path: String, field: String)
     case numberOutOfRange(String, offset: Int)
     case invalidEscape(offset: Int)
     case unpairedSurrogate(offset: Int)
@@ -20,6 +22,8 @@ public enum JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible
         case .unexpectedByte(let byte, let offset): "invalid JSON: unexpected \(Self.show(byte)) at byte \(offset)"
         case .unexpectedEnd: "invalid JSON: the document ends early"
         case .duplicateKey(let path): "duplicate key \"\(path)\""
+        case .caseVariantKey(let path, let field):
+            "duplicate key \"\(path)\": Go-based tools read it as \"\(field)\""
         case .numberOutOfRange(let text, let offset): "number \(text) at byte \(offset) is too large"
         case .invalidEscape(let offset): "invalid JSON: invalid escape sequence at byte \(offset)"
         case .unpairedSurrogate(let offset): "invalid JSON: unpaired UTF-16 surrogate \\u escape at byte \(offset)"

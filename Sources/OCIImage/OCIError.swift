@@ -8,7 +8,8 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     case unsupportedDigestAlgorithm(String)
     case missingBlob(Digest, path: String)
     case blobNotRegularFile(Digest, path: String, kind: FileKind)
-    case documentTooLarge(what: String, size: Int64, limit: Int)
+    /// A document over the limit; `size` is nil when it grew past the limit while being read.
+    case documentTooLarge(what: String, size: Int64?, limit: Int)
     case sizeMismatch(Digest, expected: Int64, actual: Int64)
     case sizeExceeded(Digest, expected: Int64)
     case digestMismatch(Digest, actual: String)
@@ -27,8 +28,10 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
         case .missingBlob(let digest, let path): "blob \(digest) is missing (\(path))"
         case .blobNotRegularFile(let digest, let path, let kind):
             "blob \(digest) is \(kind), not a regular file (\(path))"
-        case .documentTooLarge(let what, let size, let limit):
+        case .documentTooLarge(let what, let size?, let limit):
             "\(what): a \(size)-byte document is over the \(limit >> 20) MiB limit for documents"
+        case .documentTooLarge(let what, nil, let limit):
+            "\(what): the document grew past the \(limit >> 20) MiB limit for documents while being read"
         case .sizeMismatch(let digest, let expected, let actual):
             "blob \(digest): size is \(actual) bytes, its descriptor says \(expected)"
         case .sizeExceeded(let digest, let expected):

@@ -122,6 +122,36 @@ import Testing
         } throws: { "\($0)" == #"doc: missing field "manifests[0].digest""# }
     }
 
+    /// Go-based tools match member names to fields without regard to case (and with Unicode folding): a variant of a
+    /// member ocislim reads is a second copy of it to them.
+    @Test(arguments: [
+        ("\"Digest\":\"\(digest)\"", #"duplicate key "manifests[0].Digest": Go-based tools read it as "digest""#),
+        ("\"\u{17F}ize\":1", #"duplicate key "manifests[0].\#u{17F}ize": Go-based tools read it as "size""#),
+        ("\"MEDIATYPE\":\"y\"", #"duplicate key "manifests[0].MEDIATYPE": Go-based tools read it as "mediaType""#),
+        (
+            "\"platform\":{\"architecture\":\"a\",\"os\":\"linux\",\"OS\":\"windows\"}",
+            #"duplicate key "manifests[0].platform.OS": Go-based tools read it as "os""#
+        ),
+    ])
+    func refusesVariantsInCaseOfTheMembersItReads(member: String, reason: String) {
+        let text = #"{"manifests":[{"mediaType":"x","digest":"\#(Self.digest)","size":1,\#(member)}]}"#
+        #expect { try ImageIndex.read(Array(text.utf8), listedAs: nil, what: "doc") } throws: {
+            "\($0)" == "doc: \(reason)"
+        }
+    }
+
+    @Test func acceptsCaseVariantsWhereGoIsCaseSensitiveToo() throws {
+        // Annotations are a map, and members ocislim does not read are not its business.
+        let text =
+            #"{"manifests":[{"mediaType":"x","digest":"\#(Self.digest)","size":1,"#
+            + #""annotations":{"Foo":"1","foo":"2"},"urls":[],"URLs":[]}]}"#
+        #expect(try ImageIndex.read(Array(text.utf8), listedAs: nil, what: "doc").manifests.count == 1)
+        let config = #"{"rootfs":{"type":"layers","diff_ids":[]},"config":{"Env":[],"env":[]}}"#
+        #expect { try ImageConfig.read(Array(config.utf8), what: "doc") } throws: {
+            "\($0)" == #"doc: duplicate key "config.env": Go-based tools read it as "Env""#
+        }
+    }
+
     @Test func anIndexMustNotHaveAManifestsMembers() {
         for member in ["layers", "config"] {
             let text = #"{"manifests":[],"\#(member)":[]}"#

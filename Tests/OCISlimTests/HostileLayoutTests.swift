@@ -163,6 +163,23 @@ import Testing
         #expect(message == "\(input)/index.json: duplicate key \"manifests[0].digest\"")
     }
 
+    /// Go-based tools read `"Digest"` as `"digest"` and keep the last: the same decoy as a duplicate key.
+    @Test func aDigestInAnotherCaseIsRefused() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let (input, image) = try makeInput(fixture)
+        let decoy = "sha256:" + String(repeating: "0", count: 64)
+        try patchIndex(input) {
+            $0.replacingOccurrences(
+                of: #""digest":"\#(image.manifestDescriptor.digest)""#,
+                with: #""digest":"\#(image.manifestDescriptor.digest)","Digest":"\#(decoy)""#)
+        }
+        let message = try await failure(fixture, input: input)
+        #expect(
+            message
+                == "\(input)/index.json: duplicate key \"manifests[0].Digest\": Go-based tools read it as \"digest\"")
+    }
+
     @Test func aDuplicateKeyInAManifestIsRefused() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
