@@ -84,7 +84,8 @@ extension ImageConfig {
         let (config, _) = try decodeDocument(bytes, what: what, fields: .config)
         guard config.rootfs.type == "layers" else {
             throw OCIError.invalidDocument(
-                what: what, reason: "rootfs.type is \"\(config.rootfs.type)\", the spec allows only \"layers\"")
+                what: what,
+                reason: "rootfs.type is \"\(config.rootfs.type.escapedForMessage)\", the spec allows only \"layers\"")
         }
         return config
     }
@@ -98,10 +99,13 @@ private enum DocumentCheck {
     ) throws {
         guard let own else { return }
         if let listed, own != listed {
-            throw OCIError.invalidDocument(what: what, reason: "its mediaType is \(own), but it is listed as \(listed)")
+            throw OCIError.invalidDocument(
+                what: what,
+                reason: "its mediaType is \(own.escapedForMessage), but it is listed as \(listed.escapedForMessage)")
         }
         guard isExpected(own) else {
-            throw OCIError.invalidDocument(what: what, reason: "its mediaType is \(own), which is not \(kind)")
+            throw OCIError.invalidDocument(
+                what: what, reason: "its mediaType is \(own.escapedForMessage), which is not \(kind)")
         }
     }
 

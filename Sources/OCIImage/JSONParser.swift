@@ -21,9 +21,9 @@ public enum JSONSyntaxError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidUTF8(let offset): "not valid UTF-8 at byte \(offset)"
         case .unexpectedByte(let byte, let offset): "invalid JSON: unexpected \(Self.show(byte)) at byte \(offset)"
         case .unexpectedEnd: "invalid JSON: the document ends early"
-        case .duplicateKey(let path): "duplicate key \"\(path)\""
+        case .duplicateKey(let path): "duplicate key \"\(path.escapedForMessage)\""
         case .caseVariantKey(let path, let field):
-            "duplicate key \"\(path)\": Go-based tools read it as \"\(field)\""
+            "duplicate key \"\(path.escapedForMessage)\": Go-based tools read it as \"\(field)\""
         case .numberOutOfRange(let text, let offset): "number \(text) at byte \(offset) is too large"
         case .invalidEscape(let offset): "invalid JSON: invalid escape sequence at byte \(offset)"
         case .unpairedSurrogate(let offset): "invalid JSON: unpaired UTF-16 surrogate \\u escape at byte \(offset)"

@@ -136,7 +136,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
         case .integer(let number): return "\(number)"
         case .number(let number): return "\(number)"
         case .string(let text):
-            return text.count > 80 ? "a \(text.utf8.count)-byte string" : "\"\(text)\""
+            return text.count > 80 ? "a \(text.utf8.count)-byte string" : "\"\(text.escapedForMessage)\""
         case .array: return "an array"
         case .object: return "an object"
         }
@@ -144,6 +144,7 @@ public enum JSONValue: Codable, Equatable, Sendable {
 
     private static func path(_ keys: [CodingKey]) -> String {
         keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+            .escapedForMessage
     }
 }
 

@@ -22,9 +22,10 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notALayout(let path, let reason): "\(path) is not an OCI image layout: \(reason)"
         case .unsupportedLayoutVersion(let path, let version):
-            "\(path)/oci-layout: unsupported imageLayoutVersion \"\(version)\" (expected 1.0.0)"
-        case .invalidDigest(let text): "invalid digest \"\(text)\""
-        case .unsupportedDigestAlgorithm(let text): "unsupported digest algorithm in \"\(text)\" (only sha256)"
+            "\(path)/oci-layout: unsupported imageLayoutVersion \"\(version.escapedForMessage)\" (expected 1.0.0)"
+        case .invalidDigest(let text): "invalid digest \"\(text.escapedForMessage)\""
+        case .unsupportedDigestAlgorithm(let text):
+            "unsupported digest algorithm in \"\(text.escapedForMessage)\" (only sha256)"
         case .missingBlob(let digest, let path): "blob \(digest) is missing (\(path))"
         case .blobNotRegularFile(let digest, let path, let kind):
             "blob \(digest) is \(kind), not a regular file (\(path))"

@@ -27,6 +27,8 @@ import Testing
         (#"{"a":1,"\u0061":2}"#, #"duplicate key "a""#),
         (#"{"x":{"é":1,"\u00e9":2}}"#, #"duplicate key "x.é""#),
         (#"{"a":{"b":[0,{"c":{},"c":{}}]}}"#, #"duplicate key "a.b[1].c""#),
+        // Text from the document cannot break the line or fake a quote.
+        (#"{"a\nb\"\u2028":1,"a\nb\"\u2028":2}"#, #"duplicate key "a\nb\"\u2028""#),
         (#"[1,2"#, "invalid JSON: the document ends early"),
         ("", "invalid JSON: the document ends early"),
         (#"{"a":"x"#, "invalid JSON: the document ends early"),
@@ -101,6 +103,7 @@ import Testing
         ("null", #"field "manifests[0].size" must be a non-negative integer, got null"#),
         ("true", #"field "manifests[0].size" must be a non-negative integer, got true"#),
         ("{}", #"field "manifests[0].size" must be a non-negative integer, got an object"#),
+        (#""1\r\n2""#, #"field "manifests[0].size" must be a non-negative integer, got "1\r\n2""#),
         ("1e400", "number 1e400 at byte 121 is too large"),
     ])
     func sizesMustBeNonNegativeIntegers(size: String, reason: String) {
