@@ -52,10 +52,14 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var offset = 0
 
-    /// An object or array being filled.
-    private enum Frame {
-        case array([JSONValue])
-        case object([String: JSONValue], key: String)
+    /// An object or array being filled. Frames are changed in place on the stack (never taken out and put back),
+    /// so that each element added costs no copy of those before it.
+    private struct Frame {
+        let isObject: Bool
+        var elements: [JSONValue] = []
+        var members: [String: JSONValue] = [:]
+        /// The member whose value is being parsed, in an object.
+        var key = ""
     }
 
     private var stack: [Frame] = []
@@ -95,21 +99,13 @@ struct JSONParser {
                 guard stack.count < Self.depthLimit else { throw .tooDeep(limit: Self.depthLimit, offset: offset) }
                 offset += 1
                 skipWhitespace()
-                if byte == UInt8(ascii: "{") {
-                    if try peek() == UInt8(ascii: "}") {
-                        offset += 1
-                        return .object([:])
-                    }
-                    let members: [String: JSONValue] = [:]
-                    let key = try parseKey(in: members)
-                    stack.append(.object(members, key: key))
-                } else {
-                    if try peek() == UInt8(ascii: "]") {
-                        offset += 1
-                        return .array([])
-                    }
-                    stack.append(.array([]))
+                let isObject = byte == UInt8(ascii: "{")
+                if try peek() == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    offset += 1
+                    return isObject ? .object([:]) : .array([])
                 }
+                stack.append(Frame(isObject: isObject))
+                if isObject { try parseKey() }
             case UInt8(ascii: "\""): return .string(try parseString())
             case UInt8(ascii: "t"): return try parseLiteral("true", .bool(true))
             case UInt8(ascii: "f"): return try parseLiteral("false", .bool(false))
@@ -123,59 +119,55 @@ struct JSONParser {
     /// Adds `value` to the innermost container. Returns the container when `value` was its last element (the
     /// container is then complete), nil when the container expects another value or there is none.
     private mutating func attach(_ value: JSONValue) throws(JSONSyntaxError) -> JSONValue? {
-        guard let frame = stack.popLast() else { return nil }
+        guard !stack.isEmpty else { return nil }
+        let top = stack.count - 1
+        let isObject = stack[top].isObject
+        if isObject {
+            let key = stack[top].key
+            stack[top].members[key] = value
+        } else {
+            stack[top].elements.append(value)
+        }
         skipWhitespace()
         let byte = try peek()
-        switch frame {
-        case .array(var elements):
-            elements.append(value)
-            switch byte {
-            case UInt8(ascii: ","):
-                offset += 1
-                stack.append(.array(elements))
-                return nil
-            case UInt8(ascii: "]"):
-                offset += 1
-                return .array(elements)
-            default: throw .unexpectedByte(byte, offset: offset)
-            }
-        case .object(var members, let key):
-            members[key] = value
-            switch byte {
-            case UInt8(ascii: ","):
-                offset += 1
+        switch byte {
+        case UInt8(ascii: ","):
+            offset += 1
+            if isObject {
                 skipWhitespace()
-                let next = try parseKey(in: members)
-                stack.append(.object(members, key: next))
-                return nil
-            case UInt8(ascii: "}"):
-                offset += 1
-                return .object(members)
-            default: throw .unexpectedByte(byte, offset: offset)
+                try parseKey()
             }
+            return nil
+        case isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"):
+            offset += 1
+            let frame = stack.removeLast()
+            return isObject ? .object(frame.members) : .array(frame.elements)
+        default: throw .unexpectedByte(byte, offset: offset)
         }
     }
 
-    /// Parses `"name" :`, refusing a name the object already has.
-    private mutating func parseKey(in members: [String: JSONValue]) throws(JSONSyntaxError) -> String {
+    /// Parses `"name" :` into the innermost frame, an object, refusing a name it already has.
+    private mutating func parseKey() throws(JSONSyntaxError) {
         let byte = try peek()
         guard byte == UInt8(ascii: "\"") else { throw .unexpectedByte(byte, offset: offset) }
         let key = try parseString()
-        if members[key] != nil { throw .duplicateKey(path: path(appending: key)) }
+        let top = stack.count - 1
+        if stack[top].members[key] != nil { throw .duplicateKey(path: path(appending: key)) }
         skipWhitespace()
         let colon = try peek()
         guard colon == UInt8(ascii: ":") else { throw .unexpectedByte(colon, offset: offset) }
         offset += 1
-        return key
+        stack[top].key = key
     }
 
     /// The path of member `key` of the innermost object: `manifests[0].digest`.
     private func path(appending key: String) -> String {
         var parts = ""
-        for frame in stack {
-            switch frame {
-            case .array(let elements): parts += "[\(elements.count)]"
-            case .object(_, let name): parts += parts.isEmpty ? name : ".\(name)"
+        for frame in stack.dropLast() {
+            if frame.isObject {
+                parts += parts.isEmpty ? frame.key : ".\(frame.key)"
+            } else {
+                parts += "[\(frame.elements.count)]"
             }
         }
         return parts.isEmpty ? key : "\(parts).\(key)"

@@ -78,6 +78,20 @@ import Testing
         #expect(try JSONValue.parse(Array(text.utf8), what: "doc") == .string("A\u{e9}\u{20ac}\u{1F600}\u{10FFFF}"))
     }
 
+    /// Large arrays and objects cost time in proportion to their size: an element added never copies those before
+    /// it (which once made 80,000 members take minutes). No timing is asserted; this must simply finish.
+    @Test func largeContainersParseInOnePass() throws {
+        let count = 100_000
+        let array = "[" + Array(repeating: "0", count: count).joined(separator: ",") + "]"
+        #expect(try JSONValue.parse(Array(array.utf8), what: "doc").arrayValue?.count == count)
+        let object = "{" + (0..<count).map { "\"k\($0)\":[\($0)]" }.joined(separator: ",") + "}"
+        guard case .object(let members) = try JSONValue.parse(Array(object.utf8), what: "doc") else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(members.count == count && members["k99999"] == .array([.integer(99_999)]))
+    }
+
     /// Nesting costs no call stack and is bounded: 100,000 brackets are refused at the limit, not a crash.
     @Test func boundsNesting() throws {
         let limit = 512
