@@ -126,6 +126,30 @@ import Testing
         }
     }
 
+    /// One manifest under two tags is one image: planned, rewritten and written once, both entries patched.
+    @Test func aManifestListedTwiceIsWrittenOnceAndBothEntriesFollowIt() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let (input, image) = try makeInput(fixture)
+        let entry = listing(image.manifestDescriptor)
+        let tagged = { (tag: String) in
+            entry.dropLast() + #","annotations":{"org.opencontainers.image.ref.name":"\#(tag)"}}"#
+        }
+        try Data(#"{"schemaVersion":2,"manifests":[\#(tagged("a")),\#(tagged("b"))]}"#.utf8).write(
+            to: URL(fileURLWithPath: input + "/index.json"))
+        let output = fixture.path("out")
+        let report = try await ImageRewriter(
+            options: RewriteOptions(input: input, output: output, strategy: .dropOptimized)
+        ).run()
+        #expect(report.images.map(\.name) == ["a"])
+        let index = try ImageIndex.decode(
+            Array(try Data(contentsOf: URL(fileURLWithPath: output + "/index.json"))), what: "index.json")
+        #expect(index.manifests.map(\.referenceName) == ["a", "b"])
+        #expect(index.manifests[0].digest == index.manifests[1].digest)
+        #expect(index.manifests[0].digest != image.manifestDescriptor.digest)
+        try LayoutFixture.checkLayout(output)
+    }
+
     /// Two chains of 40 indexes, one below the other and the lower one also listed by `index.json`: the lower chain
     /// nests 80 deep through the upper one, whichever path the walk takes first.
     @Test(arguments: [true, false])

@@ -37,27 +37,29 @@ struct DocumentWriter {
     /// The recursion follows nested indexes, which `GraphReader` bounds.
     mutating func write(_ listed: Descriptor) throws -> Descriptor {
         let key = DocumentKey(listed)
-        if written[key] == nil {
+        let target: (digest: Digest, size: Int64)
+        if let done = written[key] {
+            target = done
+        } else {
             guard let node = graph.nodes[key] else { preconditionFailure("every listed document was read") }
-            let descriptor = try write(node)
-            written[key] = (descriptor.digest, descriptor.size)
+            let stored = try write(node)
+            target = (stored.digest, stored.size)
+            written[key] = target
         }
         var descriptor = listed
-        if let (digest, size) = written[key] {
-            descriptor.digest = digest
-            descriptor.size = size
-        }
+        descriptor.digest = target.digest
+        descriptor.size = target.size
         return descriptor
     }
 
     private mutating func write(_ node: GraphNode) throws -> Descriptor {
         switch node {
         case .index(let descriptor, let bytes, let children):
-            let rewritten = try children.map { try write($0) }
-            guard rewritten.map(\.digest) != children.map(\.digest) else {
+            let newChildren = try children.map { try write($0) }
+            guard newChildren.map(\.digest) != children.map(\.digest) else {
                 return try store(bytes, as: descriptor)
             }
-            let patched = try DocumentPatcher.index(bytes, manifests: rewritten, what: "index \(descriptor.digest)")
+            let patched = try DocumentPatcher.index(bytes, manifests: newChildren, what: "index \(descriptor.digest)")
             return try store(patched, as: descriptor)
         case .image(let image):
             return try write(image)
