@@ -17,9 +17,10 @@ public struct ImageLayout: Sendable {
     public init(path: String) throws {
         self.path = path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw OCIError.notALayout(path: path, reason: "no such directory")
         }
+        guard isDirectory.boolValue else { throw OCIError.notALayout(path: path, reason: "not a directory") }
         let marker = try Self.readTopLevelFile("oci-layout", in: path)
         let markerPath = path + "/oci-layout"
         let version = try JSONValue.parse(marker, what: markerPath)["imageLayoutVersion"]?.stringValue

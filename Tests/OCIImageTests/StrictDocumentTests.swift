@@ -256,6 +256,18 @@ import Testing
         }
     }
 
+    @Test func aLayoutPathThatIsNotADirectoryIsNamedSo() throws {
+        let path = NSTemporaryDirectory() + "layout-" + UUID().uuidString
+        #expect { try ImageLayout(path: path) } throws: {
+            "\($0)" == "\(path) is not an OCI image layout: no such directory"
+        }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect { try ImageLayout(path: path) } throws: {
+            "\($0)" == "\(path) is not an OCI image layout: not a directory"
+        }
+    }
+
     @Test func aDirectoryIndexJSONIsNotCalledMissing() throws {
         let path = try makeLayout()
         defer { try? FileManager.default.removeItem(atPath: path) }
