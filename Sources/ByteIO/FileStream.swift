@@ -4,18 +4,38 @@
     import Darwin
 #endif
 
-/// Reads a file through one descriptor; the descriptor is closed when the source goes away.
+/// Reads a regular file through one descriptor; the descriptor is closed when the source goes away.
+///
+/// Nothing else is opened: a FIFO would block `open(2)` until a writer comes and a device (`/dev/zero`) never ends,
+/// so the path is checked with `stat(2)` before it is opened, opened without blocking, and checked again with
+/// `fstat(2)` on the descriptor (the path may change in between). Symbolic links are followed: some tools build
+/// layouts whose blobs link to files elsewhere; what the link reaches must still be a regular file.
 public final class FileSource: ByteSource {
     /// The path the source reads.
     public let path: String
+    /// The file's size when it was opened.
+    public let size: Int64
     private let descriptor: Int32
 
-    /// Opens `path` for reading.
+    /// Opens the regular file at `path` for reading.
     public init(path: String) throws {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw ByteIOError.open(path: path, errno: errno) }
+        if let kind = FileKind(mode: status.st_mode) { throw ByteIOError.notRegularFile(path: path, kind: kind) }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else { throw ByteIOError.open(path: path, errno: errno) }
+        guard fstat(descriptor, &status) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw ByteIOError.open(path: path, errno: code)
+        }
+        if let kind = FileKind(mode: status.st_mode) {
+            close(descriptor)
+            throw ByteIOError.notRegularFile(path: path, kind: kind)
+        }
         self.descriptor = descriptor
+        size = Int64(status.st_size)
     }
 
     deinit { close(descriptor) }

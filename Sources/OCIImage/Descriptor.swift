@@ -13,6 +13,25 @@ public struct Descriptor: Codable, Hashable, Sendable {
     /// The platform of an index entry.
     public var platform: Platform?
 
+    enum CodingKeys: String, CodingKey {
+        case mediaType, digest, size, annotations, platform
+    }
+
+    /// Decodes a descriptor; `size` must be a non-negative integer (a 64-bit one, as in Go's `int64`).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mediaType = try container.decode(String.self, forKey: .mediaType)
+        digest = try container.decode(Digest.self, forKey: .digest)
+        guard let size = try? container.decode(Int64.self, forKey: .size), size >= 0 else {
+            _ = try container.decode(JSONValue.self, forKey: .size)  // a missing or null size says so
+            throw FieldError.rule(
+                codingPath: container.codingPath + [CodingKeys.size], rule: "must be a non-negative integer")
+        }
+        self.size = size
+        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations)
+        platform = try container.decodeIfPresent(Platform.self, forKey: .platform)
+    }
+
     /// Makes a descriptor.
     public init(mediaType: String, digest: Digest, size: Int64) {
         self.mediaType = mediaType

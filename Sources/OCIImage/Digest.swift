@@ -36,7 +36,11 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        try self.init(parsing: text)
+        do {
+            try self.init(parsing: text)
+        } catch let error as OCIError {
+            throw FieldError.invalid(codingPath: decoder.codingPath, underlying: error)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {

@@ -54,17 +54,90 @@ public struct ImageConfig: Codable, Sendable {
     public var config: Execution?
 }
 
+extension ImageIndex {
+    /// Decodes an index and checks that it is one: its own `mediaType`, if it has one, is the type it is listed with
+    /// (an index type for `index.json`, listed by nothing), and it has none of a manifest's members.
+    public static func read(_ bytes: [UInt8], listedAs listed: String?, what: String) throws -> ImageIndex {
+        let (index, document) = try decodeDocument(bytes, what: what, fields: .index)
+        try DocumentCheck.mediaType(
+            index.mediaType, listedAs: listed, isExpected: MediaType.isIndex, kind: "an index", what: what)
+        try DocumentCheck.absent(["config", "layers"], besides: "manifests", in: document, what: what)
+        return index
+    }
+}
+
+extension ImageManifest {
+    /// Decodes a manifest and checks that it is one: its own `mediaType`, if it has one, is the type it is listed
+    /// with, and it has no `manifests`.
+    public static func read(_ bytes: [UInt8], listedAs listed: String, what: String) throws -> ImageManifest {
+        let (manifest, document) = try decodeDocument(bytes, what: what, fields: .manifest)
+        try DocumentCheck.mediaType(
+            manifest.mediaType, listedAs: listed, isExpected: MediaType.isManifest, kind: "a manifest", what: what)
+        try DocumentCheck.absent(["manifests"], besides: "layers", in: document, what: what)
+        return manifest
+    }
+}
+
+extension ImageConfig {
+    /// Decodes an image config and checks its `rootfs.type`, which the spec fixes to `layers`.
+    public static func read(_ bytes: [UInt8], what: String) throws -> ImageConfig {
+        let (config, _) = try decodeDocument(bytes, what: what, fields: .config)
+        guard config.rootfs.type == "layers" else {
+            throw OCIError.invalidDocument(
+                what: what,
+                reason: "rootfs.type is \"\(config.rootfs.type.escapedForMessage)\", the spec allows only \"layers\"")
+        }
+        return config
+    }
+}
+
+/// The checks that a document is what its descriptor says, as containerd's `validateMediaType` makes them: a
+/// document read as one kind by ocislim and as another by other tools would be two images.
+private enum DocumentCheck {
+    static func mediaType(
+        _ own: String?, listedAs listed: String?, isExpected: (String?) -> Bool, kind: String, what: String
+    ) throws {
+        guard let own else { return }
+        if let listed, own != listed {
+            throw OCIError.invalidDocument(
+                what: what,
+                reason: "its mediaType is \(own.escapedForMessage), but it is listed as \(listed.escapedForMessage)")
+        }
+        guard isExpected(own) else {
+            throw OCIError.invalidDocument(
+                what: what, reason: "its mediaType is \(own.escapedForMessage), which is not \(kind)")
+        }
+    }
+
+    static func absent(_ foreign: [String], besides own: String, in document: JSONValue, what: String) throws {
+        for member in foreign where document[member] != nil {
+            throw OCIError.invalidDocument(what: what, reason: "has both \"\(own)\" and \"\(member)\"")
+        }
+    }
+}
+
 extension Decodable {
-    /// Decodes a document, naming it in the error.
+    /// Decodes a document, naming it in the error. The bytes are parsed strictly first (no duplicate keys, UTF-8,
+    /// numbers in range), then the typed fields decoded; a field's error shows the value found.
     public static func decode(_ bytes: [UInt8], what: String) throws -> Self {
+        try decodeDocument(bytes, what: what).0
+    }
+
+    /// Decodes a document; returns it typed and whole. With `fields`, the members read must not have variants in
+    /// case (see `ReadFields`).
+    static func decodeDocument(_ bytes: [UInt8], what: String, fields: ReadFields? = nil) throws -> (Self, JSONValue) {
+        let document = try JSONValue.parse(bytes, what: what)
         do {
-            return try JSONValue.decoder.decode(Self.self, from: Data(bytes))
+            try fields?.check(document)
+        } catch {
+            throw OCIError.malformedJSON(what: what, error)
+        }
+        do {
+            return (try JSONValue.decoder.decode(Self.self, from: Data(bytes)), document)
         } catch let error as OCIError {
             throw error
-        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
-            throw OCIError.invalidJSON(what: what, reason: context.debugDescription)
         } catch {
-            throw OCIError.invalidDocument(what: what, reason: JSONValue.explain(error))
+            throw OCIError.invalidDocument(what: what, reason: JSONValue.explain(error, in: document))
         }
     }
 }

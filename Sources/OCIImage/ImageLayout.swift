@@ -17,34 +17,49 @@ public struct ImageLayout: Sendable {
     public init(path: String) throws {
         self.path = path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw OCIError.notALayout(path: path, reason: "no such directory")
         }
+        guard isDirectory.boolValue else { throw OCIError.notALayout(path: path, reason: "not a directory") }
+        let marker = try Self.readTopLevelFile("oci-layout", in: path)
         let markerPath = path + "/oci-layout"
-        guard let marker = FileManager.default.contents(atPath: markerPath) else {
-            throw OCIError.notALayout(path: path, reason: "oci-layout is missing")
-        }
-        let version = try JSONValue.parse(Array(marker), what: markerPath)["imageLayoutVersion"]?.stringValue
+        let version = try JSONValue.parse(marker, what: markerPath)["imageLayoutVersion"]?.stringValue
         guard version == "1.0.0" else {
             throw OCIError.unsupportedLayoutVersion(path: path, version: version ?? "")
         }
     }
 
     /// The bytes of `oci-layout`, copied to the output as they are.
-    public func layoutMarkerBytes() throws -> [UInt8] {
-        guard let bytes = FileManager.default.contents(atPath: path + "/oci-layout") else {
-            throw OCIError.notALayout(path: path, reason: "oci-layout is missing")
-        }
-        return Array(bytes)
-    }
+    public func layoutMarkerBytes() throws -> [UInt8] { try Self.readTopLevelFile("oci-layout", in: path) }
 
     /// The bytes of `index.json`.
-    public func indexBytes() throws -> [UInt8] {
-        let indexPath = path + "/index.json"
-        guard let bytes = FileManager.default.contents(atPath: indexPath) else {
-            throw OCIError.notALayout(path: path, reason: "index.json is missing")
+    public func indexBytes() throws -> [UInt8] { try Self.readTopLevelFile("index.json", in: path) }
+
+    /// Reads `oci-layout` or `index.json` whole, through the same guarded open as blobs, up to `documentLimit`.
+    private static func readTopLevelFile(_ name: String, in layoutPath: String) throws -> [UInt8] {
+        let filePath = "\(layoutPath)/\(name)"
+        let file: FileSource
+        do {
+            file = try FileSource(path: filePath)
+        } catch ByteIOError.open(_, ENOENT) {
+            throw OCIError.notALayout(path: layoutPath, reason: "\(name) is missing")
+        } catch ByteIOError.notRegularFile(_, let kind) {
+            throw OCIError.notALayout(path: layoutPath, reason: "\(name) is \(kind), not a regular file")
         }
-        return Array(bytes)
+        return try readDocument(from: file, what: filePath, size: file.size)
+    }
+
+    /// Reads a whole document from `file`, refusing one over `documentLimit` before and while reading it (the file
+    /// may grow).
+    private static func readDocument(from file: ByteSource, what: String, size: Int64) throws -> [UInt8] {
+        guard size <= Int64(documentLimit) else {
+            throw OCIError.documentTooLarge(what: what, size: size, limit: documentLimit)
+        }
+        do {
+            return try file.readAll(limit: documentLimit)
+        } catch ByteIOError.tooLarge {
+            throw OCIError.documentTooLarge(what: what, size: nil, limit: documentLimit)
+        }
     }
 
     /// Where a blob lives.
@@ -61,19 +76,19 @@ public struct ImageLayout: Sendable {
             file = try FileSource(path: blobPath)
         } catch ByteIOError.open(_, ENOENT) {
             throw OCIError.missingBlob(descriptor.digest, path: blobPath)
+        } catch ByteIOError.notRegularFile(_, let kind) {
+            throw OCIError.blobNotRegularFile(descriptor.digest, path: blobPath, kind: kind)
         }
         return try VerifyingBlobSource(file: file, descriptor: descriptor)
     }
 
     /// Reads a small blob (a manifest, config or index) whole, verified.
     public func readDocument(_ descriptor: Descriptor) throws -> [UInt8] {
+        let what = "blob \(descriptor.digest)"
         guard descriptor.size <= Int64(Self.documentLimit) else {
-            throw OCIError.invalidDocument(
-                what: "blob \(descriptor.digest)", reason: "a \(descriptor.size)-byte document is too large to read"
-            )
+            throw OCIError.documentTooLarge(what: what, size: descriptor.size, limit: Self.documentLimit)
         }
-        let source = try openBlob(descriptor)
-        return try source.readAll(limit: Self.documentLimit)
+        return try Self.readDocument(from: try openBlob(descriptor), what: what, size: descriptor.size)
     }
 }
 

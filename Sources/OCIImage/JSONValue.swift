@@ -15,12 +15,12 @@ public enum JSONValue: Codable, Equatable, Sendable {
 
     static let decoder = JSONDecoder()
 
-    /// Parses a document, naming it in the error.
+    /// Parses a document strictly (see `JSONParser`), naming it in the error.
     public static func parse(_ bytes: [UInt8], what: String) throws -> JSONValue {
         do {
-            return try decoder.decode(JSONValue.self, from: Data(bytes))
+            return try JSONParser.parse(bytes)
         } catch {
-            throw OCIError.invalidJSON(what: what, reason: explain(error))
+            throw OCIError.malformedJSON(what: what, error)
         }
     }
 
@@ -88,23 +88,73 @@ public enum JSONValue: Codable, Equatable, Sendable {
         return value
     }
 
-    /// A short human text for a decoding failure.
-    static func explain(_ error: Error) -> String {
+    /// A short human text for a failure to decode typed fields from `document`, which holds the value found.
+    static func explain(_ error: Error, in document: JSONValue) -> String {
         switch error {
-        case DecodingError.dataCorrupted(let context):
-            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        case FieldError.rule(let codingPath, let rule):
+            return "field \"\(path(codingPath))\" \(rule), got \(document.describe(at: codingPath))"
+        case FieldError.invalid(let codingPath, let underlying):
+            return "field \"\(path(codingPath))\": \(underlying)"
         case DecodingError.keyNotFound(let key, let context):
             return "missing field \"\(path(context.codingPath + [key]))\""
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+        case DecodingError.typeMismatch(let type, let context), DecodingError.valueNotFound(let type, let context):
+            return "field \"\(path(context.codingPath))\" must be \(kind(type)), "
+                + "got \(document.describe(at: context.codingPath))"
+        case DecodingError.dataCorrupted(let context):
             return "field \"\(path(context.codingPath))\": \(context.debugDescription)"
         default:
             return "\(error)"
         }
     }
 
+    /// The JSON kind a Swift type decodes from, in the user's terms.
+    private static func kind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int64.Type, is Int.Type, is Int32.Type, is UInt64.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        default:
+            "\(type)".hasPrefix("Array") ? "an array" : "\(type)".hasPrefix("Dictionary") ? "an object" : "\(type)"
+        }
+    }
+
+    /// The value at `codingPath`, shown briefly: scalars as JSON, containers by kind.
+    func describe(at codingPath: [CodingKey]) -> String {
+        var value: JSONValue? = self
+        for key in codingPath {
+            if let index = key.intValue, let elements = value?.arrayValue {
+                value = elements.indices.contains(index) ? elements[index] : nil
+            } else {
+                value = value?[key.stringValue]
+            }
+        }
+        switch value {
+        case nil: return "nothing"
+        case .null: return "null"
+        case .bool(let flag): return "\(flag)"
+        case .integer(let number): return "\(number)"
+        case .number(let number): return "\(number)"
+        case .string(let text):
+            return text.count > 80 ? "a \(text.utf8.count)-byte string" : "\"\(text.escapedForMessage)\""
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
     private static func path(_ keys: [CodingKey]) -> String {
         keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingPrefix(".").description
+            .escapedForMessage
     }
+}
+
+/// A field that decodes but breaks a rule of the spec; thrown by `init(from:)` of a document type, with the path
+/// that `explain` shows.
+enum FieldError: Error {
+    /// The field's value must meet `rule` (a phrase like "must be a non-negative integer").
+    case rule(codingPath: [CodingKey], rule: String)
+    /// The field's value is invalid for the reason `underlying` gives.
+    case invalid(codingPath: [CodingKey], underlying: OCIError)
 }
 
 extension JSONValue {

@@ -172,8 +172,9 @@ struct RewritePipeline: Sendable {
         }
         let rewritten = Dictionary(uniqueKeysWithValues: zip(jobs, results))
 
-        var writer = DocumentWriter(layout: layout, store: store, plans: plans, scans: scans, rewritten: rewritten)
-        let children = try graph.children.map { try writer.write($0) }
+        var writer = DocumentWriter(
+            layout: layout, graph: graph, store: store, plans: plans, scans: scans, rewritten: rewritten)
+        let children = try graph.index.manifests.map { try writer.write($0) }
         let indexBytes =
             children.map(\.digest) == graph.index.manifests.map(\.digest)
             ? graph.bytes

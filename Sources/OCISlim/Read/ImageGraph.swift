@@ -1,22 +1,29 @@
 import OCIImage
 
-/// The documents reachable from a layout's `index.json`, read and verified, as a tree.
-indirect enum GraphNode: Sendable {
-    /// An index (or Docker manifest list) and its children, in order.
-    case index(Descriptor, bytes: [UInt8], children: [GraphNode])
+/// One document as its parents list it. The same blob listed with another media type or size is read again under
+/// that listing (and verified against it); listed again the same way, it is the same node.
+struct DocumentKey: Hashable, Sendable {
+    let digest: Digest
+    let mediaType: String
+    let size: Int64
+
+    init(_ descriptor: Descriptor) {
+        digest = descriptor.digest
+        mediaType = descriptor.mediaType
+        size = descriptor.size
+    }
+}
+
+/// A document reachable from a layout's `index.json`, read and verified. Nodes refer to their children by
+/// descriptor, not by value: indexes may share children (a graph, not a tree), and each is read and written once.
+enum GraphNode: Sendable {
+    /// An index (or Docker manifest list) and the descriptors it lists, in order.
+    case index(Descriptor, bytes: [UInt8], children: [Descriptor])
     /// An image manifest whose layers the tool can rewrite.
     case image(ImageNode)
     /// Anything else reachable (attestations, artifacts, signatures, images the tool cannot rewrite): copied as it is,
     /// with the blobs it references.
     case opaque(Descriptor, blobs: [Descriptor])
-
-    var descriptor: Descriptor {
-        switch self {
-        case .index(let descriptor, _, _): descriptor
-        case .image(let image): image.descriptor
-        case .opaque(let descriptor, _): descriptor
-        }
-    }
 }
 
 /// An image manifest with its config, ready to plan.
@@ -30,57 +37,97 @@ struct ImageNode: Sendable {
     let label: String
 }
 
-/// The documents reachable from `index.json`: its bytes, its parsed form and the tree below it.
+/// The documents reachable from `index.json`: its bytes, its parsed form and every document below it, once each.
 struct ImageGraph: Sendable {
     let bytes: [UInt8]
     let index: ImageIndex
-    let children: [GraphNode]
-
-    /// The rewritable images, in index order.
-    var images: [ImageNode] { children.flatMap(\.images) }
-}
-
-extension GraphNode {
-    /// The rewritable images in this subtree.
-    var images: [ImageNode] {
-        switch self {
-        case .index(_, _, let children): children.flatMap(\.images)
-        case .image(let image): [image]
-        case .opaque: []
-        }
-    }
+    /// Every document reachable from `index.json`.
+    let nodes: [DocumentKey: GraphNode]
+    /// The rewritable images, each once, in the order a depth-first walk from `index.json` first reaches them.
+    let images: [ImageNode]
 }
 
 /// Reads the graph of documents from a layout.
+///
+/// Each document is read once however many indexes list it (a graph where each index lists the next one twice would
+/// otherwise be walked path by path, 2^n times), and indexes nest at most `depthLimit` deep, so the walk's recursion
+/// is bounded whatever the input.
 struct GraphReader {
     let layout: ImageLayout
     let warn: @Sendable (String) -> Void
 
-    /// Reads `index.json` and everything below it; returns the root's bytes and children.
+    /// Indexes nested deeper than this below `index.json` are refused; real images nest two or three.
+    static let depthLimit = 64
+
+    /// Reads `index.json` and everything below it.
     func read() throws -> ImageGraph {
         let bytes = try layout.indexBytes()
-        let index = try ImageIndex.decode(bytes, what: "\(layout.path)/index.json")
-        let children = try index.manifests.map { try node(for: $0, label: Self.label($0, parent: nil)) }
-        return ImageGraph(bytes: bytes, index: index, children: children)
+        let index = try ImageIndex.read(bytes, listedAs: nil, what: "\(layout.path)/index.json")
+        var walk = Walk(reader: self)
+        for descriptor in index.manifests {
+            _ = try walk.visit(descriptor, label: Self.label(descriptor, parent: nil), depth: 1)
+        }
+        return ImageGraph(bytes: bytes, index: index, nodes: walk.nodes, images: walk.images)
     }
 
-    private func node(for descriptor: Descriptor, label: String) throws -> GraphNode {
-        if MediaType.isIndex(descriptor.mediaType) {
-            let bytes = try layout.readDocument(descriptor)
-            let index = try ImageIndex.decode(bytes, what: "index \(descriptor.digest)")
-            let children = try index.manifests.map { try node(for: $0, label: Self.label($0, parent: label)) }
-            return .index(descriptor, bytes: bytes, children: children)
+    /// The state of one walk: the documents read so far.
+    private struct Walk {
+        let reader: GraphReader
+        var nodes: [DocumentKey: GraphNode] = [:]
+        var images: [ImageNode] = []
+        /// Per document visited, the longest chain of indexes from it down, itself included (0 for a non-index): a
+        /// second visit from deeper down checks the depth of that chain without walking it again.
+        var heights: [DocumentKey: Int] = [:]
+
+        /// Reads `descriptor` (at `depth` indexes below `index.json`) and what it lists, unless already read;
+        /// returns its height.
+        mutating func visit(_ descriptor: Descriptor, label: String, depth: Int) throws -> Int {
+            let key = DocumentKey(descriptor)
+            let isIndex = MediaType.isIndex(descriptor.mediaType)
+            if let height = heights[key] {
+                guard depth + height - 1 <= GraphReader.depthLimit else { throw Self.tooDeep(descriptor) }
+                return height
+            }
+            guard isIndex else {
+                let node = try reader.document(descriptor, label: label)
+                if case .image(let image) = node { images.append(image) }
+                nodes[key] = node
+                heights[key] = 0
+                return 0
+            }
+            guard depth <= GraphReader.depthLimit else { throw Self.tooDeep(descriptor) }
+            let bytes = try reader.layout.readDocument(descriptor)
+            let index = try ImageIndex.read(bytes, listedAs: descriptor.mediaType, what: "index \(descriptor.digest)")
+            var below = 0
+            for child in index.manifests {
+                let height = try visit(child, label: GraphReader.label(child, parent: label), depth: depth + 1)
+                below = max(below, height)
+            }
+            nodes[key] = .index(descriptor, bytes: bytes, children: index.manifests)
+            heights[key] = below + 1
+            return below + 1
         }
+
+        private static func tooDeep(_ descriptor: Descriptor) -> OCIError {
+            OCIError.invalidDocument(
+                what: "index \(descriptor.digest)",
+                reason: "indexes are nested more than \(GraphReader.depthLimit) deep")
+        }
+    }
+
+    /// A document other than an index: an image, or something copied as it is.
+    fileprivate func document(_ descriptor: Descriptor, label: String) throws -> GraphNode {
         if MediaType.isManifest(descriptor.mediaType) {
             let bytes = try layout.readDocument(descriptor)
-            let manifest = try ImageManifest.decode(bytes, what: "manifest \(descriptor.digest)")
+            let manifest = try ImageManifest.read(
+                bytes, listedAs: descriptor.mediaType, what: "manifest \(descriptor.digest)")
             var blobs = [manifest.config] + manifest.layers
             guard MediaType.isImageConfig(manifest.config.mediaType) else {
                 // An artifact (attestation, signature, SBOM): not a filesystem image.
                 return .opaque(descriptor, blobs: blobs.filter { layout.hasBlob($0.digest) })
             }
             let configBytes = try layout.readDocument(manifest.config)
-            let config = try ImageConfig.decode(configBytes, what: "config \(manifest.config.digest)")
+            let config = try ImageConfig.read(configBytes, what: "config \(manifest.config.digest)")
             guard config.rootfs.diffIDs.count == manifest.layers.count else {
                 throw OCIError.invalidDocument(
                     what: "config \(manifest.config.digest)",

@@ -5,6 +5,7 @@ import PythonMinimizer
 /// did not change is copied byte for byte, so its digest stays.
 struct DocumentWriter {
     let layout: ImageLayout
+    let graph: ImageGraph
     let store: BlobStore
     let plans: [Digest: ImagePlan]
     let scans: [Digest: ScannedLayer]
@@ -14,27 +15,51 @@ struct DocumentWriter {
     private(set) var imageReports: [ImageReport] = []
     /// Every blob whose digest changed.
     private(set) var blobRewrites: [BlobRewrite] = []
+    /// Each document written so far, by how it was listed: its new digest and size. Indexes may share children;
+    /// each is written once.
+    private var written: [DocumentKey: (digest: Digest, size: Int64)] = [:]
 
     init(
-        layout: ImageLayout, store: BlobStore, plans: [Digest: ImagePlan], scans: [Digest: ScannedLayer],
+        layout: ImageLayout, graph: ImageGraph, store: BlobStore, plans: [Digest: ImagePlan],
+        scans: [Digest: ScannedLayer],
         rewritten: [LayerJob: RewrittenLayer]
     ) {
         self.layout = layout
+        self.graph = graph
         self.store = store
         self.plans = plans
         self.scans = scans
         self.rewritten = rewritten
     }
 
-    /// Writes a node and everything below it; returns its (possibly new) descriptor.
-    mutating func write(_ node: GraphNode) throws -> Descriptor {
+    /// Writes a listed document and everything below it, once; returns `listed` pointing at the (possibly new) blob.
+    ///
+    /// The recursion follows nested indexes, which `GraphReader` bounds.
+    mutating func write(_ listed: Descriptor) throws -> Descriptor {
+        let key = DocumentKey(listed)
+        let target: (digest: Digest, size: Int64)
+        if let done = written[key] {
+            target = done
+        } else {
+            guard let node = graph.nodes[key] else { preconditionFailure("every listed document was read") }
+            let stored = try write(node)
+            target = (stored.digest, stored.size)
+            written[key] = target
+        }
+        var descriptor = listed
+        descriptor.digest = target.digest
+        descriptor.size = target.size
+        return descriptor
+    }
+
+    private mutating func write(_ node: GraphNode) throws -> Descriptor {
         switch node {
         case .index(let descriptor, let bytes, let children):
-            let written = try children.map { try write($0) }
-            guard written.map(\.digest) != children.map(\.descriptor.digest) else {
+            let newChildren = try children.map { try write($0) }
+            guard newChildren.map(\.digest) != children.map(\.digest) else {
                 return try store(bytes, as: descriptor)
             }
-            let patched = try DocumentPatcher.index(bytes, manifests: written, what: "index \(descriptor.digest)")
+            let patched = try DocumentPatcher.index(bytes, manifests: newChildren, what: "index \(descriptor.digest)")
             return try store(patched, as: descriptor)
         case .image(let image):
             return try write(image)
