@@ -24,7 +24,7 @@ public enum OCIError: Error, Equatable, CustomStringConvertible {
     public var blob: Digest? {
         switch self {
         case .missingBlob(let digest, _), .sizeMismatch(let digest, _, _), .sizeExceeded(let digest, _),
-            .digestMismatch(let digest, _):
+            .digestMismatch(let digest, _), .blobNotRegularFile(let digest, _, _):
             digest
         default: nil
         }

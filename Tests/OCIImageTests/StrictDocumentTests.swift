@@ -1,5 +1,6 @@
 import Foundation
 import OCIImage
+import TestSupport
 import Testing
 
 /// The strict JSON parser: what it accepts, and the one line that says what is wrong with what it refuses.

@@ -2,6 +2,7 @@ import Foundation
 import Hashing
 import OCIImage
 import OCISlim
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
