@@ -44,6 +44,7 @@ import Testing
                 $0.contains("ocislim")
             }
             #expect(leftovers.isEmpty, "no staging directory after a failure")
+            #expect(FailureKind(error).exitStatus == 1, "invalid input: exit 1")
             return "\(error)"
         }
         Issue.record("the rewrite should have failed")

@@ -385,6 +385,7 @@ import Testing
             }
             #expect(leftovers.isEmpty, "no staging directory after a failure")
             #expect(try Self.snapshot(input) == before, "the input is unchanged")
+            #expect(FailureKind(error).exitStatus == 1, "invalid input: exit 1")
             return "\(error)"
         }
         Issue.record("the rewrite should have failed")
