@@ -2,11 +2,47 @@ import ByteIO
 import Foundation
 import Hashing
 
+/// Where a rewrite puts blobs. Two stores: a layout's `blobs/sha256` directory (`LayoutBlobStore`), and one that
+/// only hashes and counts (`CountingBlobStore`, for `audit`), so callers never ask which kind they have.
+public protocol BlobStore: Sendable {
+    /// Starts a new blob; with a `verifiedDigest` the writer trusts its caller to have checked the bytes against it
+    /// and does not hash them again.
+    func makeWriter(verifiedDigest: Digest?) throws -> any BlobWriter
+    /// Stores a blob of an input layout as it is, verifying it on the way. `verifiedBefore` says this run already
+    /// read the blob and checked it against its digest (a scanned layer): a store that keeps nothing need not read
+    /// it again.
+    func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int, verifiedBefore: Bool) throws
+}
+
+extension BlobStore {
+    /// Starts a new blob whose digest the writer computes.
+    public func makeWriter() throws -> any BlobWriter { try makeWriter(verifiedDigest: nil) }
+
+    /// Stores bytes already in memory (a document): hash the exact bytes, write them, take the size from them.
+    public func store(_ bytes: [UInt8], mediaType: String) throws -> Descriptor {
+        let writer = try makeWriter()
+        try writer.write(bytes)
+        let (digest, size) = try writer.commit()
+        return Descriptor(mediaType: mediaType, digest: digest, size: size)
+    }
+
+    /// Copies a blob with one thread, verifying it.
+    public func copy(_ descriptor: Descriptor, from layout: ImageLayout) throws {
+        try copy(descriptor, from: layout, threads: 1, verifiedBefore: false)
+    }
+}
+
+/// One blob being written; `commit()` gives its digest and size (and, for a layout, renames it into place).
+public protocol BlobWriter: ByteSink {
+    /// Ends the blob: its digest and size.
+    func commit() throws -> (Digest, Int64)
+}
+
 /// The blobs directory of an output layout. Each blob streams into a temp file beside its final place, hashed on the
 /// way, and is renamed to its digest when complete.
-public struct BlobStore: Sendable {
-    /// The `blobs/sha256` directory; nil for a store that only hashes and counts (for `audit`).
-    public let directory: String?
+public struct LayoutBlobStore: BlobStore {
+    /// The `blobs/sha256` directory.
+    public let directory: String
 
     /// Uses (and creates) `<layout>/blobs/sha256`.
     public init(layoutPath: String) throws {
@@ -19,29 +55,17 @@ public struct BlobStore: Sendable {
         }
     }
 
-    private init() { directory = nil }
-
-    /// A store that writes nothing: blobs are hashed and counted, then forgotten.
-    public static let discarding = BlobStore()
-
-    /// Starts a new blob.
-    public func makeWriter() throws -> BlobWriter { try BlobWriter(directory: directory) }
-
-    /// Stores bytes already in memory (a document): hash the exact bytes, write them, take the size from them.
-    public func store(_ bytes: [UInt8], mediaType: String) throws -> Descriptor {
-        let writer = try makeWriter()
-        try writer.write(bytes)
-        let (digest, size) = try writer.commit()
-        return Descriptor(mediaType: mediaType, digest: digest, size: size)
+    public func makeWriter(verifiedDigest: Digest?) throws -> any BlobWriter {
+        try FileBlobWriter(directory: directory, verifiedDigest: verifiedDigest)
     }
 
     /// Copies a blob from an input layout, verifying it on the way (it is hashed once, by the source).
     ///
     /// With `threads` of 2 or more the blob is read and verified on a thread of its own while this one writes.
-    public func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int = 1) throws {
+    public func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int, verifiedBefore: Bool) throws {
         let blob = try layout.openBlob(descriptor)
         let source: ByteSource = threads > 1 ? ReadAheadSource(upstream: blob) : blob
-        let writer = try BlobWriter(directory: directory, verifiedDigest: descriptor.digest)
+        let writer = try makeWriter(verifiedDigest: descriptor.digest)
         // The source throws at its end unless the bytes had the descriptor's digest; the blob is then never renamed.
         try source.copy(to: writer)
         _ = try writer.commit()
@@ -49,64 +73,84 @@ public struct BlobStore: Sendable {
 
     /// Whether a blob is already stored.
     public func contains(_ digest: Digest) -> Bool {
-        guard let directory else { return false }
-        return FileManager.default.fileExists(atPath: "\(directory)/\(digest.encoded)")
+        FileManager.default.fileExists(atPath: "\(directory)/\(digest.encoded)")
     }
 }
 
-/// One blob being written: a temp file, hashed and counted; `commit()` renames it to its digest.
-public final class BlobWriter: ByteSink {
-    private let directory: String?
-    private let temporaryPath: String
-    private let file: FileSink?
-    /// Where the digest comes from: hashing what is written, or the caller, who checked the bytes against it.
-    private enum DigestSource {
-        case hashing(SHA256Hasher)
-        case verified(Digest)
+/// A store that keeps nothing: blobs are hashed and counted, then forgotten. An input blob copied as it is is read
+/// once to verify it, unless this run already did.
+public struct CountingBlobStore: BlobStore {
+    /// Makes a store.
+    public init() {}
+
+    public func makeWriter(verifiedDigest: Digest?) throws -> any BlobWriter {
+        try CountingBlobWriter(verifiedDigest: verifiedDigest)
     }
 
+    public func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int, verifiedBefore: Bool) throws {
+        guard !verifiedBefore else { return }
+        // The source throws at its end unless the bytes have the descriptor's size and digest.
+        _ = try layout.openBlob(descriptor).copy(to: CountingSink())
+    }
+}
+
+/// Where a writer's digest comes from: hashing what is written, or the caller, who checked the bytes against it.
+private enum DigestSource {
+    case hashing(SHA256Hasher)
+    case verified(Digest)
+
+    init(verifiedDigest: Digest?) throws {
+        self = try verifiedDigest.map { .verified($0) } ?? .hashing(SHA256Hasher())
+    }
+
+    func update(_ bytes: UnsafeRawBufferPointer) throws {
+        if case .hashing(let hasher) = self { try hasher.update(bytes) }
+    }
+
+    func digest() throws -> Digest {
+        switch self {
+        case .hashing(let hasher): Digest(sha256Hex: try hasher.finalizeHex())
+        case .verified(let verified): verified
+        }
+    }
+}
+
+/// A blob written to a temp file in the store's directory, hashed and counted; `commit()` renames it to its digest.
+final class FileBlobWriter: BlobWriter {
+    private let directory: String
+    private let temporaryPath: String
+    private let file: FileSink
     private let digestSource: DigestSource
     private var size: Int64 = 0
     private var committed = false
 
-    /// A writer into `directory` (nil: count and hash only); with a `verifiedDigest` it trusts its caller to have
-    /// checked the bytes against that digest before `commit()` and does not hash them again.
-    init(directory: String?, verifiedDigest: Digest? = nil) throws {
+    init(directory: String, verifiedDigest: Digest?) throws {
         self.directory = directory
-        let temporaryPath = "\(directory ?? "")/.partial-\(UUID().uuidString)"
-        self.temporaryPath = temporaryPath
-        file = try directory.map { _ in try FileSink(creating: temporaryPath) }
-        digestSource = try verifiedDigest.map { .verified($0) } ?? .hashing(SHA256Hasher())
+        temporaryPath = "\(directory)/.partial-\(UUID().uuidString)"
+        file = try FileSink(creating: temporaryPath)
+        digestSource = try DigestSource(verifiedDigest: verifiedDigest)
     }
 
     deinit {
-        if !committed && file != nil { unlink(temporaryPath) }
+        if !committed { unlink(temporaryPath) }
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        if case .hashing(let hasher) = digestSource { try hasher.update(bytes) }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try digestSource.update(bytes)
         size += Int64(bytes.count)
-        try file?.write(bytes)
+        try file.write(bytes)
     }
 
-    /// Nothing to flush before `commit()`; the file is closed there.
-    public func finish() throws {}
+    /// Nothing to flush before `commit()`; the file is flushed and closed there.
+    func finish() throws {}
 
-    /// Closes the file and renames it to its digest; returns the digest and size.
-    public func commit() throws -> (Digest, Int64) {
-        let digest: Digest
-        switch digestSource {
-        case .hashing(let hasher): digest = Digest(sha256Hex: try hasher.finalizeHex())
-        case .verified(let verified): digest = verified
-        }
-        guard let file, let directory else {
-            committed = true
-            return (digest, size)
-        }
+    /// Flushes and closes the file and renames it to its digest; returns the digest and size.
+    func commit() throws -> (Digest, Int64) {
+        let digest = try digestSource.digest()
         try file.finish()
         let finalPath = "\(directory)/\(digest.encoded)"
         guard rename(temporaryPath, finalPath) == 0 else {
-            throw OCIError.output(path: finalPath, reason: String(cString: strerror(errno)))
+            throw OCIError.output(path: finalPath, reason: ByteIOError.reason(errno))
         }
         committed = true
         return (digest, size)
@@ -114,4 +158,24 @@ public final class BlobWriter: ByteSink {
 }
 
 @available(*, unavailable)
-extension BlobWriter: Sendable {}
+extension FileBlobWriter: Sendable {}
+
+/// A blob that is only hashed and counted.
+final class CountingBlobWriter: BlobWriter {
+    private let digestSource: DigestSource
+    private var size: Int64 = 0
+
+    init(verifiedDigest: Digest?) throws { digestSource = try DigestSource(verifiedDigest: verifiedDigest) }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try digestSource.update(bytes)
+        size += Int64(bytes.count)
+    }
+
+    func finish() throws {}
+
+    func commit() throws -> (Digest, Int64) { (try digestSource.digest(), size) }
+}
+
+@available(*, unavailable)
+extension CountingBlobWriter: Sendable {}

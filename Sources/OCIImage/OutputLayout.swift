@@ -14,7 +14,7 @@ public final class OutputLayout: Sendable {
     /// Where the layout is built.
     public let stagingPath: String
     /// The blob store inside the staging directory.
-    public let blobs: BlobStore
+    public let blobs: LayoutBlobStore
     /// The open staging directory holding the lock; closed (releasing it) when the layout goes away.
     private let lock: Int32
 
@@ -31,7 +31,7 @@ public final class OutputLayout: Sendable {
         do {
             // Held by us: whatever is inside was left by a run that no longer exists.
             try Directory.removeContents(stagingPath)
-            blobs = try BlobStore(layoutPath: stagingPath)
+            blobs = try LayoutBlobStore(layoutPath: stagingPath)
         } catch {
             close(lock)
             throw OCIError.output(path: stagingPath, reason: "\(error)")
@@ -52,7 +52,7 @@ public final class OutputLayout: Sendable {
     /// and makes the rename durable.
     public func publish() throws {
         try Self.checkEmpty(path)
-        for directory in [blobs.directory, stagingPath + "/blobs", stagingPath].compactMap({ $0 }) {
+        for directory in [blobs.directory, stagingPath + "/blobs", stagingPath] {
             try Directory.sync(directory)
         }
         // rename(2) replaces an empty directory atomically.

@@ -8,16 +8,8 @@ public struct ImageAuditor: Sendable {
     public let input: String
     /// The strategies compared.
     public let variants: [StrategyVariant]
-    /// Layers that would save less are left unchanged, as in `rewrite`.
-    public let minimumLayerSaving: Int64
-    /// The compression of the layers the rewrites would write, as in `rewrite`.
-    public let compression: OutputCompression
-    /// Their level; nil for each codec's default.
-    public let compressionLevel: Int32?
-    /// How many layers are processed at once.
-    public let jobs: Int?
-    /// Receives progress lines.
-    public let progress: @Sendable (String) -> Void
+    /// How the run works, as in `rewrite`: minimum layer saving, compression and level, jobs, progress.
+    public let settings: RunSettings
 
     /// Every strategy, and sourceless with its sources dropped too.
     public static let allVariants: [StrategyVariant] =
@@ -32,29 +24,30 @@ public struct ImageAuditor: Sendable {
     ) {
         self.input = input
         self.variants = variants
-        self.minimumLayerSaving = minimumLayerSaving
-        self.compression = compression
-        self.compressionLevel = compressionLevel
-        self.jobs = jobs
-        self.progress = progress
+        settings = RunSettings(
+            minimumLayerSaving: minimumLayerSaving, compression: compression, compressionLevel: compressionLevel,
+            jobs: jobs, progress: progress
+        )
     }
 
-    /// Scans every layer once, then rewrites it once per strategy, keeping only sizes and counts.
+    /// Scans every layer once, then rewrites it once per strategy into a store that keeps nothing.
     public func run() async throws -> AuditReport {
         let layout = try ImageLayout(path: input)
-        let options = RewriteOptions(
-            input: input, output: "", strategy: .dedup, minimumLayerSaving: minimumLayerSaving,
-            compression: compression, compressionLevel: compressionLevel, jobs: jobs, progress: progress
-        )
-        let pipeline = try RewritePipeline(layout: layout, options: options)
+        let pipeline = try RewritePipeline(layout: layout, settings: settings)
         let needsDigests = variants.contains { $0.strategy.needsContentDigests }
         let needsSources = variants.contains { $0.strategy.needsSourceHashes }
         let scans = try await pipeline.scanLayers(hashContents: needsDigests, hashSources: needsSources)
         var reports: [AuditReport.Entry] = []
         for variant in variants {
-            progress("audit \(variant.name)")
-            var report = try await pipeline.rewrite(scans: scans, variant: variant, store: .discarding)
-            report.output = ""
+            settings.progress("audit \(variant.name)")
+            let plans = try pipeline.plan(scans: scans, variant: variant)
+            let store = CountingBlobStore()
+            let layers = try await pipeline.rewriteLayers(scans: scans, plans: plans, store: store)
+            let documents = try pipeline.writeDocuments(scans: scans, plans: plans, layers: layers, store: store)
+            let report = pipeline.report(
+                variant: variant, input: input, output: "", scans: scans, plans: plans, layers: layers,
+                documents: documents
+            )
             reports.append(AuditReport.Entry(name: variant.name, report: report))
         }
         return AuditReport(input: input, strategies: reports)

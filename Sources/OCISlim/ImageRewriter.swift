@@ -2,7 +2,8 @@ import Foundation
 import OCIImage
 import PythonMinimizer
 
-/// `ocislim rewrite`: read layout → scan layers → plan each image → rewrite layers → write documents → report.
+/// `ocislim rewrite`: read layout → scan layers → plan each image → rewrite layers → write documents → publish →
+/// report. Each stage is a `RewritePipeline` method that returns a value the next one takes.
 public struct ImageRewriter: Sendable {
     /// What to do.
     public let options: RewriteOptions
@@ -16,23 +17,24 @@ public struct ImageRewriter: Sendable {
         let output = try OutputLayout(path: options.output, input: options.input)
         do {
             let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
-            let pipeline = try RewritePipeline(layout: layout, options: options, compiler: compiler)
+            let pipeline = try RewritePipeline(layout: layout, settings: options.settings, compiler: compiler)
+            let variant = StrategyVariant(strategy: options.strategy, sourceless: options.sourceless)
             let scans = try await pipeline.scanLayers(
                 hashContents: options.strategy.needsContentDigests, hashSources: options.strategy.needsSourceHashes
             )
-            var sourceless = options.sourceless
-            if let compiler {
-                try pipeline.checkVersion(of: compiler, against: scans)
-                sourceless.compileVersion = compiler.version
-            }
-            let variant = StrategyVariant(strategy: options.strategy, sourceless: sourceless)
-            let report = try await pipeline.rewrite(scans: scans, variant: variant, store: output.blobs) {
-                indexBytes in
-                try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
-                try output.writeFile("index.json", indexBytes)
-            }
+            let compileVersion = try compiler.map { try pipeline.checkVersion(of: $0, against: scans) }
+            let plans = try pipeline.plan(scans: scans, variant: variant, compileVersion: compileVersion)
+            let layers = try await pipeline.rewriteLayers(scans: scans, plans: plans, store: output.blobs)
+            let documents = try pipeline.writeDocuments(
+                scans: scans, plans: plans, layers: layers, store: output.blobs
+            )
+            try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
+            try output.writeFile("index.json", documents.indexBytes)
             try output.publish()
-            return report
+            return pipeline.report(
+                variant: variant, input: options.input, output: options.output, scans: scans, plans: plans,
+                layers: layers, documents: documents
+            )
         } catch {
             output.discard()
             if let code = RewriteError.rootErrno(error), code == ENOSPC || code == EDQUOT {
@@ -43,18 +45,18 @@ public struct ImageRewriter: Sendable {
     }
 }
 
-/// The stages of a rewrite, each usable alone: `audit` scans once and rewrites into a discarding store per strategy.
+/// The stages of a rewrite, each usable alone: `audit` scans once and rewrites into a counting store per strategy.
 struct RewritePipeline: Sendable {
     let layout: ImageLayout
-    let options: RewriteOptions
+    let settings: RunSettings
     let graph: ImageGraph
     let warnings = WarningLog()
     let compiler: BytecodeCompiler?
 
-    /// Reads the layout's documents (verified).
-    init(layout: ImageLayout, options: RewriteOptions, compiler: BytecodeCompiler? = nil) throws {
+    /// Reads the layout's documents (verified) and checks the output compression suits them.
+    init(layout: ImageLayout, settings: RunSettings, compiler: BytecodeCompiler? = nil) throws {
         self.layout = layout
-        self.options = options
+        self.settings = settings
         self.compiler = compiler
         let warnings = warnings
         graph = try GraphReader(layout: layout, warn: { warnings.add($0) }).read()
@@ -69,10 +71,10 @@ struct RewritePipeline: Sendable {
         let toScan = descriptors.values.sorted { $0.digest < $1.digest }
         let scanner = LayerScanner(
             layout: layout, hashContents: hashContents, hashSources: hashSources, compiler: compiler,
-            threads: options.jobs
+            threads: settings.jobs
         )
-        let progress = options.progress
-        let scanned = try await concurrentMap(toScan, jobs: options.jobs) { descriptor in
+        let progress = settings.progress
+        let scanned = try await concurrentMap(toScan, jobs: settings.jobs) { descriptor in
             progress("scan \(descriptor.digest.short) (\(ByteCount(descriptor.size)))")
             do {
                 return try scanner.scan(descriptor)
@@ -86,8 +88,9 @@ struct RewritePipeline: Sendable {
         return Dictionary(uniqueKeysWithValues: zip(toScan.map(\.digest), scanned))
     }
 
-    /// Refuses a `--compile-with` interpreter whose minor version no `lib/pythonX.Y` of the image has.
-    func checkVersion(of compiler: BytecodeCompiler, against scans: [Digest: ScannedLayer]) throws {
+    /// The `--compile-with` interpreter's minor version, once some `lib/pythonX.Y` of the image has it; refuses it
+    /// otherwise.
+    func checkVersion(of compiler: BytecodeCompiler, against scans: [Digest: ScannedLayer]) throws -> String {
         let versions = Set(
             scans.values.flatMap { $0.scan.entries.compactMap { PythonFile.interpreterVersion($0.path) } })
         guard versions.contains(compiler.version) else {
@@ -95,13 +98,18 @@ struct RewritePipeline: Sendable {
                 compiler: compiler.executable, version: compiler.version, image: versions.sorted()
             )
         }
+        return compiler.version
     }
 
     // MARK: Plan each image over the merged view of its layers
 
-    func plan(scans: [Digest: ScannedLayer], variant: StrategyVariant) throws -> [Digest: ImagePlan] {
+    /// One plan per image; `compileVersion` is the `--compile-with` interpreter's, when there is one.
+    func plan(
+        scans: [Digest: ScannedLayer], variant: StrategyVariant, compileVersion: String? = nil
+    ) throws -> [Digest: ImagePlan] {
         let planner = Planner(
-            strategy: variant.strategy, minimumLayerSaving: options.minimumLayerSaving, sourceless: variant.sourceless
+            strategy: variant.strategy, minimumLayerSaving: settings.minimumLayerSaving,
+            sourceless: variant.sourceless, compileVersion: compileVersion
         )
         var plans: [Digest: ImagePlan] = [:]
         for image in graph.images {
@@ -122,15 +130,12 @@ struct RewritePipeline: Sendable {
         return plans
     }
 
-    // MARK: Rewrite layers, write documents, report
+    // MARK: Rewrite each distinct (layer, plan) once
 
-    /// Plans, rewrites each distinct (layer, plan) once into `store` (passing unchanged layers through), writes the
-    /// documents and hands the new `index.json` to `finish`.
-    func rewrite(
-        scans: [Digest: ScannedLayer], variant: StrategyVariant, store: BlobStore,
-        finish: ([UInt8]) throws -> Void = { _ in }
-    ) async throws -> RewriteReport {
-        let plans = try plan(scans: scans, variant: variant)
+    /// Rewrites, recompresses or copies each distinct (layer, plan) once into `store`, whichever images share it.
+    func rewriteLayers(
+        scans: [Digest: ScannedLayer], plans: [Digest: ImagePlan], store: some BlobStore
+    ) async throws -> [LayerJob: RewrittenLayer] {
         var jobs: [LayerJob] = []
         var seen: Set<LayerJob> = []
         for image in graph.images {
@@ -141,20 +146,21 @@ struct RewritePipeline: Sendable {
             }
         }
         let rewriter = LayerRewriter(
-            layout: layout, store: store, compiler: compiler, level: options.compressionLevel, threads: options.jobs
+            layout: layout, store: store, compiler: compiler, level: settings.compressionLevel, threads: settings.jobs
         )
-        let progress = options.progress
+        let progress = settings.progress
         let layout = layout
-        let compression = options.compression
-        let threads = options.jobs
-        let results = try await concurrentMap(jobs, jobs: options.jobs) { job -> RewrittenLayer in
+        let compression = settings.compression
+        let threads = settings.jobs
+        let results = try await concurrentMap(jobs, jobs: settings.jobs) { job -> RewrittenLayer in
             guard let scan = scans[job.descriptor.digest] else { preconditionFailure("every layer is scanned") }
             let target = compression.target(for: job.descriptor, current: scan.codec)
             do {
                 switch (job.plan.isUnchanged, target == scan.codec) {
                 case (true, true):
                     progress("copy \(job.descriptor.digest.short) (unchanged)")
-                    if store.directory != nil { try store.copy(job.descriptor, from: layout, threads: threads) }
+                    // The scan read and verified this blob.
+                    try store.copy(job.descriptor, from: layout, threads: threads, verifiedBefore: true)
                     return RewrittenLayer(
                         descriptor: job.descriptor, compression: scan.codec, diffID: scan.diffID,
                         uncompressedSize: scan.uncompressedSize
@@ -170,22 +176,35 @@ struct RewritePipeline: Sendable {
                 throw RewriteError.layer(job.descriptor.digest, underlying: error)
             }
         }
-        let rewritten = Dictionary(uniqueKeysWithValues: zip(jobs, results))
+        return Dictionary(uniqueKeysWithValues: zip(jobs, results))
+    }
 
-        var writer = DocumentWriter(
-            layout: layout, graph: graph, store: store, plans: plans, scans: scans, rewritten: rewritten)
+    // MARK: Write documents
+
+    /// Writes configs, manifests and indexes into `store`; returns the new `index.json` and what each image became.
+    func writeDocuments(
+        scans: [Digest: ScannedLayer], plans: [Digest: ImagePlan], layers: [LayerJob: RewrittenLayer],
+        store: some BlobStore
+    ) throws -> WrittenDocuments {
+        var writer = DocumentWriter(layout: layout, graph: graph, store: store, plans: plans, layers: layers)
         let children = try graph.index.manifests.map { try writer.write($0) }
         let indexBytes =
             children.map(\.digest) == graph.index.manifests.map(\.digest)
             ? graph.bytes
             : try DocumentPatcher.index(graph.bytes, manifests: children, what: "index.json")
-        try finish(indexBytes)
+        return WrittenDocuments(indexBytes: indexBytes, images: writer.images, blobRewrites: writer.blobRewrites)
+    }
 
-        var options = options
-        options.strategy = variant.strategy
-        options.sourceless = variant.sourceless
-        return ReportBuilder(
-            options: options, images: writer.imageReports, blobRewrites: writer.blobRewrites, warnings: warnings.all
+    // MARK: Report
+
+    /// The report of one variant's run: every row built here, from what each stage returned.
+    func report(
+        variant: StrategyVariant, input: String, output: String, scans: [Digest: ScannedLayer],
+        plans: [Digest: ImagePlan], layers: [LayerJob: RewrittenLayer], documents: WrittenDocuments
+    ) -> RewriteReport {
+        ReportBuilder(
+            variant: variant, settings: settings, input: input, output: output, scans: scans, plans: plans,
+            layers: layers, documents: documents, warnings: warnings.all
         ).build()
     }
 }

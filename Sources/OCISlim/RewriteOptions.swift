@@ -2,6 +2,32 @@ import PythonMinimizer
 
 import class Foundation.ProcessInfo
 
+/// How a run works, whatever it does: shared by `rewrite` and `audit`, with the library's defaults.
+public struct RunSettings: Sendable {
+    /// Layers whose file data would shrink by fewer bytes are passed through unchanged (same digest).
+    public var minimumLayerSaving: Int64
+    /// The compression of the layers written: `keep` (default) or one codec for all.
+    public var compression: OutputCompression
+    /// The level of every layer written compressed; nil for each codec's default (`Compression.defaultLevel`).
+    public var compressionLevel: Int32?
+    /// How many layers are scanned or rewritten at once, and how many threads compress each layer.
+    public var jobs: Int
+    /// Receives one line per step of long work (for a progress display); may be called from any task.
+    public var progress: @Sendable (String) -> Void
+
+    /// Makes settings; `jobs` defaults to the number of cores.
+    public init(
+        minimumLayerSaving: Int64 = 0, compression: OutputCompression = .keep, compressionLevel: Int32? = nil,
+        jobs: Int? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.minimumLayerSaving = minimumLayerSaving
+        self.compression = compression
+        self.compressionLevel = compressionLevel
+        self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.progress = progress
+    }
+}
+
 /// What `rewrite` is asked to do.
 public struct RewriteOptions: Sendable {
     /// The input OCI image layout directory; never modified.
@@ -14,16 +40,8 @@ public struct RewriteOptions: Sendable {
     public var sourceless: SourcelessOptions
     /// `--compile-with`: a host CPython that compiles sources the image ships without bytecode (`sourceless`).
     public var compileWith: String?
-    /// Layers whose file data would shrink by fewer bytes are passed through unchanged (same digest).
-    public var minimumLayerSaving: Int64
-    /// The compression of the layers written: `keep` (default) or one codec for all.
-    public var compression: OutputCompression
-    /// The level of every layer written compressed; nil for each codec's default (`Compression.defaultLevel`).
-    public var compressionLevel: Int32?
-    /// How many layers are scanned or rewritten at once, and how many threads compress each layer.
-    public var jobs: Int
-    /// Receives one line per step of long work (for a progress display); may be called from any task.
-    public var progress: @Sendable (String) -> Void
+    /// How the run works.
+    public var settings: RunSettings
 
     /// Makes options; `jobs` defaults to the number of cores.
     public init(
@@ -34,12 +52,20 @@ public struct RewriteOptions: Sendable {
         self.input = input
         self.output = output
         self.strategy = strategy
-        self.minimumLayerSaving = minimumLayerSaving
         self.sourceless = sourceless
         self.compileWith = compileWith
-        self.compression = compression
-        self.compressionLevel = compressionLevel
-        self.jobs = max(1, jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-        self.progress = progress
+        self.settings = RunSettings(
+            minimumLayerSaving: minimumLayerSaving, compression: compression, compressionLevel: compressionLevel,
+            jobs: jobs, progress: progress
+        )
     }
+
+    /// The layers' minimum saving (`settings`).
+    public var minimumLayerSaving: Int64 { settings.minimumLayerSaving }
+    /// The output compression (`settings`).
+    public var compression: OutputCompression { settings.compression }
+    /// The compression level (`settings`).
+    public var compressionLevel: Int32? { settings.compressionLevel }
+    /// Layers at once (`settings`).
+    public var jobs: Int { settings.jobs }
 }

@@ -80,7 +80,7 @@ extension Planner {
             return .failure(KeepReason("not importable (no module name)"))
         }
         guard let bytecode = plain.first else {
-            guard let version = sourcelessOptions.compileVersion, PythonFile.interpreterVersion(path) == version else {
+            guard let version = compileVersion, PythonFile.interpreterVersion(path) == version else {
                 return .failure(KeepReason("no bytecode"))
             }
             guard entry.compiles else { return .failure(KeepReason("no bytecode, and it does not compile")) }

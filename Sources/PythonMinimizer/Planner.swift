@@ -16,13 +16,19 @@ public struct Planner: Sendable {
     public let minimumLayerSaving: Int64
     /// What `sourceless` does besides converting modules.
     public let sourcelessOptions: SourcelessOptions
+    /// The minor version ("3.11") of the host CPython given by `--compile-with`, a fact the pipeline learned from
+    /// it: sources of that version without bytecode are compiled (when they compile) instead of kept.
+    public let compileVersion: String?
 
     /// Makes a planner.
-    public init(strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions())
-    {
+    public init(
+        strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions(),
+        compileVersion: String? = nil
+    ) {
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
         self.sourcelessOptions = sourceless
+        self.compileVersion = compileVersion
     }
 
     /// Plans an image whose layers, bottom first, hold `scans`.

@@ -26,18 +26,13 @@ public struct SourcelessOptions: Hashable, Sendable {
     public var sourceHook: Bool
     /// Glob patterns (`*`, `?`, `**`) of sources never converted, matched against the path with a leading `/`.
     public var keepPatterns: [String]
-    /// The minor version ("3.11") of the host CPython given by `--compile-with`: sources of that version without
-    /// bytecode are compiled (when they compile) instead of kept.
-    public var compileVersion: String?
-
     /// Makes options.
     public init(
-        keepSources: Bool = true, sourceHook: Bool = false, keepPatterns: [String] = [], compileVersion: String? = nil
+        keepSources: Bool = true, sourceHook: Bool = false, keepPatterns: [String] = []
     ) {
         self.keepSources = keepSources
         self.sourceHook = sourceHook
         self.keepPatterns = keepPatterns
-        self.compileVersion = compileVersion
     }
 }
 

@@ -93,7 +93,7 @@ import Testing
     @Test func blobWritersCommitUnderTheirDigestAndCleanUpOtherwise() throws {
         let path = try makeDirectory(nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let store = try BlobStore(layoutPath: path)
+        let store = try LayoutBlobStore(layoutPath: path)
         let descriptor = try store.store(Array("{}".utf8), mediaType: MediaType.ociConfig)
         #expect(descriptor.digest.encoded == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
         #expect(store.contains(descriptor.digest))
@@ -105,6 +105,25 @@ import Testing
             try FileManager.default.contentsOfDirectory(atPath: try #require(store.directory)) == [
                 descriptor.digest.encoded
             ])
+    }
+
+    /// The counting store (`audit`) keeps nothing, but still reads and verifies a blob this run has not verified;
+    /// one the scan already verified costs nothing.
+    @Test func theCountingStoreVerifiesWhatWasNotVerifiedBefore() throws {
+        let input = try makeDirectory(#"{"imageLayoutVersion":"1.0.0"}"#)
+        defer { try? FileManager.default.removeItem(atPath: input) }
+        try FileManager.default.createDirectory(atPath: input + "/blobs/sha256", withIntermediateDirectories: true)
+        let digest = Digest(sha256Hex: try SHA256Hasher.hash(Array("good".utf8)).hexString)
+        try Data("evil".utf8).write(to: URL(fileURLWithPath: input + "/blobs/sha256/" + digest.encoded))
+        let layout = try ImageLayout(path: input)
+        let descriptor = Descriptor(mediaType: "x", digest: digest, size: 4)
+        let store = CountingBlobStore()
+        #expect { try store.copy(descriptor, from: layout, threads: 1, verifiedBefore: false) } throws: {
+            "\($0)".hasPrefix("blob \(digest): content hashes to sha256:")
+        }
+        try store.copy(descriptor, from: layout, threads: 1, verifiedBefore: true)
+        let stored = try store.store(Array("good".utf8), mediaType: "x")
+        #expect(stored.digest == digest && stored.size == 4)
     }
 
     /// A copied blob is verified by its reader (the writer trusts that and does not hash again): a blob whose bytes
@@ -123,18 +142,18 @@ import Testing
         let blobPath = input + "/blobs/sha256/" + digest.encoded
         try Data(bytes).write(to: URL(fileURLWithPath: blobPath))
         let layout = try ImageLayout(path: input)
-        let store = try BlobStore(layoutPath: output)
+        let store = try LayoutBlobStore(layoutPath: output)
         let descriptor = Descriptor(mediaType: "x", digest: digest, size: Int64(bytes.count))
 
-        try store.copy(descriptor, from: layout, threads: threads)
-        let directory = try #require(store.directory)
+        try store.copy(descriptor, from: layout, threads: threads, verifiedBefore: false)
+        let directory = store.directory
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/" + digest.encoded)) == Data(bytes))
 
         try FileManager.default.removeItem(atPath: directory + "/" + digest.encoded)
         var tampered = bytes
         tampered[2_500_000] ^= 1
         try Data(tampered).write(to: URL(fileURLWithPath: blobPath))
-        #expect { try store.copy(descriptor, from: layout, threads: threads) } throws: {
+        #expect { try store.copy(descriptor, from: layout, threads: threads, verifiedBefore: true) } throws: {
             "\($0)".hasPrefix("blob \(digest): content hashes to sha256:")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)

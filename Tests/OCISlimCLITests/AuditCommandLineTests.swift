@@ -15,10 +15,10 @@ import Testing
         let auditor = command.auditor
         #expect(auditor.input == "in")
         #expect(auditor.variants == ImageAuditor.allVariants)
-        #expect(auditor.minimumLayerSaving == 64 * 1024)
-        #expect(auditor.compression == .keep)
-        #expect(auditor.compressionLevel == nil)
-        #expect(auditor.jobs == nil)
+        #expect(auditor.settings.minimumLayerSaving == 64 * 1024)
+        #expect(auditor.settings.compression == .keep)
+        #expect(auditor.settings.compressionLevel == nil)
+        #expect(auditor.settings.jobs == RunSettings().jobs)
     }
 
     @Test func everyOption() throws {
@@ -29,10 +29,10 @@ import Testing
         #expect(command.json)
         #expect(command.runOptions.quiet)
         let auditor = command.auditor
-        #expect(auditor.minimumLayerSaving == 0)
-        #expect(auditor.compression == .codec(.zstd))
-        #expect(auditor.compressionLevel == 19)
-        #expect(auditor.jobs == 2)
+        #expect(auditor.settings.minimumLayerSaving == 0)
+        #expect(auditor.settings.compression == .codec(.zstd))
+        #expect(auditor.settings.compressionLevel == 19)
+        #expect(auditor.settings.jobs == 2)
     }
 
     // MARK: What is refused, as by rewrite

@@ -1,11 +1,20 @@
-/// Assembles the report and its totals (distinct layers counted once).
+import OCIImage
+import PythonMinimizer
+
+/// Builds every row of the report, and its totals (distinct layers counted once), from what the stages returned.
 struct ReportBuilder {
-    let options: RewriteOptions
-    let images: [ImageReport]
-    let blobRewrites: [BlobRewrite]
+    let variant: StrategyVariant
+    let settings: RunSettings
+    let input: String
+    let output: String
+    let scans: [Digest: ScannedLayer]
+    let plans: [Digest: ImagePlan]
+    let layers: [LayerJob: RewrittenLayer]
+    let documents: WrittenDocuments
     let warnings: [String]
 
     func build() -> RewriteReport {
+        let images = documents.images.map(imageRow)
         var totals = Totals()
         var counted: Set<BlobRewrite> = []
         for layer in images.flatMap(\.layers) where counted.insert(layer.blob).inserted {
@@ -22,9 +31,48 @@ struct ReportBuilder {
             totals.bytesSaved.merge(layer.bytesSaved, uniquingKeysWith: +)
         }
         return RewriteReport(
-            strategy: options.strategy.rawValue, compression: options.compression.description,
-            compressionLevel: options.compressionLevel, input: options.input, output: options.output, images: images,
-            rewrittenBlobs: blobRewrites.sorted { $0.old < $1.old }, totals: totals, warnings: warnings
+            strategy: variant.strategy.rawValue, compression: settings.compression.description,
+            compressionLevel: settings.compressionLevel, input: input, output: output, images: images,
+            rewrittenBlobs: documents.blobRewrites.sorted { $0.old < $1.old }, totals: totals, warnings: warnings
+        )
+    }
+
+    /// One image's row: its manifest and config, and a row per layer.
+    private func imageRow(_ written: WrittenImage) -> ImageReport {
+        let image = written.image
+        guard let plan = plans[image.descriptor.digest] else { preconditionFailure("every image is planned") }
+        let layerRows = image.manifest.layers.enumerated().map { index, layer in
+            layerRow(index: index, layer: layer, plan: plan.layers[index])
+        }
+        return ImageReport(
+            name: image.label,
+            manifest: BlobRewrite(
+                old: image.descriptor.digest, new: written.manifest.digest, mediaType: image.descriptor.mediaType
+            ),
+            config: BlobRewrite(
+                old: image.manifest.config.digest, new: written.config.digest,
+                mediaType: image.manifest.config.mediaType
+            ),
+            environmentAdded: written.environmentAdded, modules: plan.modules, layers: layerRows
+        )
+    }
+
+    /// One layer's row: old → new blob, codec, sizes, and what its plan did.
+    private func layerRow(index: Int, layer: Descriptor, plan: LayerPlan) -> LayerReport {
+        guard let result = layers[LayerJob(descriptor: layer, plan: plan)], let scanned = scans[layer.digest] else {
+            preconditionFailure("every layer job ran")
+        }
+        let summary = PlanSummary(plan: plan, scan: scanned.scan)
+        return LayerReport(
+            index: index, mediaType: layer.mediaType, unchanged: result.descriptor.digest == layer.digest,
+            blob: BlobRewrite(old: layer, new: result.descriptor),
+            compression: CompressionChange(old: scanned.codec, new: result.compression),
+            diffID: BlobRewrite(old: scanned.diffID, new: result.diffID, mediaType: nil),
+            compressedSize: SizeChange(old: layer.size, new: result.descriptor.size),
+            uncompressedSize: SizeChange(old: scanned.uncompressedSize, new: result.uncompressedSize),
+            filesRemoved: summary.filesRemoved, filesAdded: summary.filesAdded,
+            filesHardlinked: summary.filesHardlinked,
+            bytesSaved: Dictionary(uniqueKeysWithValues: summary.bytesSaved.map { ($0.key.rawValue, $0.value) })
         )
     }
 }

@@ -17,7 +17,7 @@ struct RewrittenLayer: Sendable {
 /// blob → verify → decompress → tar edit (per the plan) → hash (diff_id) → compress (target codec) → hash → blob.
 struct LayerRewriter {
     let layout: ImageLayout
-    let store: BlobStore
+    let store: any BlobStore
     /// The `--compile-with` worker, for sources compiled into sourceless bytecode.
     let compiler: BytecodeCompiler?
     /// The compression level of every layer written compressed; nil for each codec's default.

@@ -64,20 +64,20 @@ extension RewritePipeline {
     /// Checks, from the documents alone, that every layer can be written as asked: the level suits each codec that
     /// will be written, and each manifest has a media type for its layers' new compression.
     func checkCompression() throws {
-        try options.compression.check(level: options.compressionLevel)
+        try settings.compression.check(level: settings.compressionLevel)
         var warned: Set<Digest> = []
         for image in graph.images {
             for layer in image.manifest.layers {
                 guard let current = MediaType.layerCompression(layer.mediaType) else { continue }
-                let target = options.compression.target(for: layer, current: current)
-                if case .codec(let codec) = options.compression, target != codec,
+                let target = settings.compression.target(for: layer, current: current)
+                if case .codec(let codec) = settings.compression, target != codec,
                     warned.insert(layer.digest).inserted
                 {
                     warnings.add(
                         "layer \(layer.digest) is non-distributable: it keeps its \(current.rawValue) compression"
                     )
                 }
-                if let level = options.compressionLevel, let levels = target.levels,
+                if let level = settings.compressionLevel, let levels = target.levels,
                     !levels.contains(level)
                 {
                     throw CompressionError.unsupportedLevel(

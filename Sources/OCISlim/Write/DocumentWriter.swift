@@ -1,18 +1,41 @@
 import OCIImage
 import PythonMinimizer
 
+/// What writing the documents produced: the new `index.json`, each image's new manifest and config, and every
+/// blob whose digest changed. The report is built from it; the writer builds no rows.
+struct WrittenDocuments: Sendable {
+    /// The bytes of the new `index.json` (the input's own when nothing below it changed).
+    let indexBytes: [UInt8]
+    /// Each distinct image, in the order first reached.
+    let images: [WrittenImage]
+    /// Every blob whose digest changed, in the order written.
+    let blobRewrites: [BlobRewrite]
+}
+
+/// One image as written.
+struct WrittenImage: Sendable {
+    /// The image as read.
+    let image: ImageNode
+    /// Its new manifest and config descriptors (the old ones when unchanged).
+    let manifest: Descriptor
+    let config: Descriptor
+    /// Its layers' new descriptors, bottom first.
+    let layers: [Descriptor]
+    /// The environment variables added to its config.
+    let environmentAdded: [String]
+}
+
 /// Writes the documents of the output bottom-up: configs, then manifests, then indexes. A document whose children
 /// did not change is copied byte for byte, so its digest stays.
-struct DocumentWriter {
+struct DocumentWriter<Store: BlobStore> {
     let layout: ImageLayout
     let graph: ImageGraph
-    let store: BlobStore
+    let store: Store
     let plans: [Digest: ImagePlan]
-    let scans: [Digest: ScannedLayer]
-    let rewritten: [LayerJob: RewrittenLayer]
+    let layers: [LayerJob: RewrittenLayer]
 
-    /// Per image, what happened, for the report.
-    private(set) var imageReports: [ImageReport] = []
+    /// Each image written, in order.
+    private(set) var images: [WrittenImage] = []
     /// Every blob whose digest changed.
     private(set) var blobRewrites: [BlobRewrite] = []
     /// Each document written so far, by how it was listed: its new digest and size. Indexes may share children;
@@ -20,16 +43,14 @@ struct DocumentWriter {
     private var written: [DocumentKey: (digest: Digest, size: Int64)] = [:]
 
     init(
-        layout: ImageLayout, graph: ImageGraph, store: BlobStore, plans: [Digest: ImagePlan],
-        scans: [Digest: ScannedLayer],
-        rewritten: [LayerJob: RewrittenLayer]
+        layout: ImageLayout, graph: ImageGraph, store: Store, plans: [Digest: ImagePlan],
+        layers: [LayerJob: RewrittenLayer]
     ) {
         self.layout = layout
         self.graph = graph
         self.store = store
         self.plans = plans
-        self.scans = scans
-        self.rewritten = rewritten
+        self.layers = layers
     }
 
     /// Writes a listed document and everything below it, once; returns `listed` pointing at the (possibly new) blob.
@@ -77,28 +98,12 @@ struct DocumentWriter {
         guard let plan = plans[image.descriptor.digest] else { preconditionFailure("every image is planned") }
         var layers: [Descriptor] = []
         var diffIDs: [Digest] = []
-        var layerReports: [LayerReport] = []
         for (index, layer) in image.manifest.layers.enumerated() {
-            let layerPlan = plan.layers[index]
-            guard let result = rewritten[LayerJob(descriptor: layer, plan: layerPlan)],
-                let scanned = scans[layer.digest]
-            else { preconditionFailure("every layer job ran") }
+            guard let result = self.layers[LayerJob(descriptor: layer, plan: plan.layers[index])] else {
+                preconditionFailure("every layer job ran")
+            }
             layers.append(result.descriptor)
             diffIDs.append(result.diffID)
-            let summary = PlanSummary(plan: layerPlan, scan: scanned.scan)
-            layerReports.append(
-                LayerReport(
-                    index: index, mediaType: layer.mediaType, unchanged: result.descriptor.digest == layer.digest,
-                    blob: BlobRewrite(old: layer, new: result.descriptor),
-                    compression: CompressionChange(old: scanned.codec, new: result.compression),
-                    diffID: BlobRewrite(old: scanned.diffID, new: result.diffID, mediaType: nil),
-                    compressedSize: SizeChange(old: layer.size, new: result.descriptor.size),
-                    uncompressedSize: SizeChange(old: scanned.uncompressedSize, new: result.uncompressedSize),
-                    filesRemoved: summary.filesRemoved, filesAdded: summary.filesAdded,
-                    filesHardlinked: summary.filesHardlinked,
-                    bytesSaved: Dictionary(uniqueKeysWithValues: summary.bytesSaved.map { ($0.key.rawValue, $0.value) })
-                )
-            )
             if layer.digest != result.descriptor.digest { note(layer, result.descriptor) }
         }
 
@@ -128,19 +133,11 @@ struct DocumentWriter {
             manifestDescriptor = try store(patched, as: image.descriptor)
         }
 
-        imageReports.append(
-            ImageReport(
-                name: image.label,
-                manifest: BlobRewrite(
-                    old: image.descriptor.digest, new: manifestDescriptor.digest, mediaType: image.descriptor.mediaType
-                ),
-                config: BlobRewrite(
-                    old: image.manifest.config.digest, new: configDescriptor.digest,
-                    mediaType: image.manifest.config.mediaType
-                ),
-                environmentAdded: environment, modules: plan.modules, layers: layerReports
-            )
-        )
+        images.append(
+            WrittenImage(
+                image: image, manifest: manifestDescriptor, config: configDescriptor, layers: layers,
+                environmentAdded: environment
+            ))
         return manifestDescriptor
     }
 
