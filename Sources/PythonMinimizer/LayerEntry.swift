@@ -22,6 +22,9 @@ public struct LayerEntry: Hashable, Sendable {
     public let sourceHashes: [UInt16: [UInt8]]
     /// For Python sources checked with `--compile-with`: whether the host compiler accepts them.
     public let compiles: Bool
+    /// Whether the tar stores the file sparse (extents at offsets, holes between them): such a file is never a
+    /// dedup candidate nor moved or converted, since re-encoding it means streaming its holes.
+    public let isSparse: Bool
 
     /// The parsed bytecode header, for `.pyc` files.
     public var pycHeader: PycHeader? { pycHeaderBytes.flatMap(PycHeader.init) }
@@ -30,7 +33,7 @@ public struct LayerEntry: Hashable, Sendable {
     public init(
         path: ImagePath, kind: Kind, size: Int64, hardlinkTarget: ImagePath? = nil,
         metadata: EntryMetadata = EntryMetadata(), contentDigest: [UInt8]? = nil, pycHeaderBytes: [UInt8]? = nil,
-        sourceHashes: [UInt16: [UInt8]] = [:], compiles: Bool = false
+        sourceHashes: [UInt16: [UInt8]] = [:], compiles: Bool = false, isSparse: Bool = false
     ) {
         self.path = path
         self.kind = kind
@@ -41,6 +44,7 @@ public struct LayerEntry: Hashable, Sendable {
         self.pycHeaderBytes = pycHeaderBytes
         self.sourceHashes = sourceHashes
         self.compiles = compiles
+        self.isSparse = isSparse
     }
 }
 

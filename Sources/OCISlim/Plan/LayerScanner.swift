@@ -59,7 +59,8 @@ struct LayerScanner {
         var sourceHashes: [UInt16: [UInt8]] = [:]
         var compiles = false
         if kind == .regular {
-            let wantsDigest = hashContents && entry.size > 0 && PythonFile.isInPythonTree(path)
+            // Sparse files are never dedup candidates, so their holes are never hashed.
+            let wantsDigest = hashContents && entry.size > 0 && !entry.isSparse && PythonFile.isInPythonTree(path)
             let wantsSource = hashSources && file == .source && entry.size <= Self.sourceHashLimit
             if wantsDigest || wantsSource {
                 let hasher = try SHA256Hasher()
@@ -90,7 +91,8 @@ struct LayerScanner {
                 mtimeNanoseconds: entry.mtimeNanoseconds,
                 xattrs: entry.xattrs.map { XattrPair(name: $0.name, value: $0.value) }
             ),
-            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes, compiles: compiles
+            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes, compiles: compiles,
+            isSparse: entry.isSparse
         )
     }
 
