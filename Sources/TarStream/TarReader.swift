@@ -15,8 +15,10 @@ public final class TarReader {
     private let chunk: UnsafeMutableRawBufferPointer
     private var sourceError: Error?
     private var closed = false
-    /// Bytes pulled from the source are appended here when an editor watches the raw stream.
-    let rawWindow: RawWindow?
+    /// Every byte pulled from the source, until settled: by the editor when it copies the raw stream, else by the
+    /// reader itself as libarchive consumes them. Each header chain is checked against it (see `HeaderChain`).
+    let rawWindow: RawWindow
+    private let ownsWindow: Bool
     /// The entry whose header was read last, for error messages.
     private var currentPath: TarPath?
     /// The current entry's size as a file (for a sparse entry, holes included) and how much of it was returned.
@@ -47,7 +49,8 @@ public final class TarReader {
         self.chunk = .allocate(byteCount: chunkSize, alignment: 16)
         self.zeroChunk = .allocate(byteCount: 64 * 1024, alignment: 16)
         zeroChunk.initializeMemory(as: UInt8.self, repeating: 0)
-        self.rawWindow = rawWindow
+        self.rawWindow = rawWindow ?? RawWindow()
+        self.ownsWindow = rawWindow == nil
         // Every stored property is set: from here on a throw runs deinit, which frees the archive and the chunk.
         do {
             var ignored: [String] = []
@@ -78,6 +81,11 @@ public final class TarReader {
         // The entry belongs to the archive and stays valid until the next call; TarEntry clones what it needs.
         var raw: OpaquePointer?
         let more: Bool
+        if ownsWindow && currentPath != nil {
+            // The rest of the previous entry is read here rather than skipped inside libarchive, so that the window
+            // drops its bytes as they are consumed.
+            while try nextStoredBlock() != nil {}
+        }
         do {
             more = try checkArchive(
                 "archive_read_next_header", archive: archive, entry: currentPath.map { "after \($0)" },
@@ -94,6 +102,16 @@ public final class TarReader {
         }
         let entry = try TarEntry(copying: raw)
         currentPath = entry.path
+        do throws(HeaderDisagreement) {
+            // The window holds every byte libarchive pulled from this header on, so the chain is there unless its
+            // records announce more bytes than the header libarchive accepted.
+            guard let chain = try HeaderChain.parse(rawWindow, at: headerPosition) else {
+                throw HeaderDisagreement.unparsable
+            }
+            try chain.check(size: entry.size, kind: entry.kind, isSparse: entry.isSparse)
+        } catch {
+            throw TarError.ambiguousHeader(entry: entry.path.description, error)
+        }
         contentSize = entry.size
         contentOffset = 0
         storedEnd = 0
@@ -140,6 +158,7 @@ public final class TarReader {
         } catch {
             throw sourceError ?? error
         }
+        if ownsWindow { try rawWindow.settle(upTo: consumedPosition, into: nil) }
         guard more else { return nil }
         // A sparse map whose regions overlap, go backwards or run past the file's size describes no single file.
         guard offset >= storedEnd, offset <= contentSize, Int64(size) <= contentSize - offset else {
@@ -186,7 +205,7 @@ public final class TarReader {
         do {
             let count = try source.read(into: chunk)
             let bytes = UnsafeRawBufferPointer(rebasing: chunk[..<count])
-            rawWindow?.append(bytes)
+            rawWindow.append(bytes)
             out?.pointee = UnsafeRawPointer(chunk.baseAddress)
             return count
         } catch {

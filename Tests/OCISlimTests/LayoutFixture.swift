@@ -20,6 +20,8 @@ struct FixtureLayer {
     var entries: [FixtureEntry]
     var compression: LayerCompression = .gzip
     var mediaType: String?
+    /// The layer's tar as raw bytes, used instead of `entries` (for hand-made headers).
+    var tar: [UInt8]? = nil
 }
 
 /// Builds real OCI image layouts in a temp directory from lists of entries.
@@ -51,7 +53,7 @@ struct LayoutFixture {
             var layerDescriptors: [String] = []
             var diffIDs: [String] = []
             for layer in layers {
-                let tar = try Self.tar(layer.entries)
+                let tar = try layer.tar ?? Self.tar(layer.entries)
                 diffIDs.append("\"sha256:\(try SHA256Hasher.hash(tar).hexString)\"")
                 let blob = try Self.compress(tar, layer.compression)
                 let digest = try writeBlob(blob, in: layoutPath)

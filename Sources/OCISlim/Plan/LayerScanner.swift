@@ -32,6 +32,20 @@ struct LayerScanner {
     static let pycHeaderBytes = 16
 
     func scan(_ descriptor: Descriptor) throws -> ScannedLayer {
+        do {
+            return try scanEntries(descriptor)
+        } catch let error as OCIError {
+            throw error
+        } catch {
+            // A blob corrupted mid-stream shows first as whatever its garbage trips (a codec error, a damaged tar
+            // header, an odd entry); its digest, known only at its end, says what is really wrong. Reading the
+            // compressed blob once more costs little and never inflates anything.
+            _ = try layout.openBlob(descriptor).copy(to: CountingSink())
+            throw error
+        }
+    }
+
+    private func scanEntries(_ descriptor: Descriptor) throws -> ScannedLayer {
         let codec = try LayerCodec.check(descriptor, in: layout)
         let blob = try layout.openBlob(descriptor)
         let uncompressed = try HashingSource(
@@ -39,7 +53,9 @@ struct LayerScanner {
         )
         let reader = try TarReader(source: uncompressed)
         var entries: [LayerEntry] = []
+        var rules = EntryRules()
         while let entry = try reader.nextEntry() {
+            try rules.check(entry)
             entries.append(try record(entry, reader: reader))
         }
         // Read to the very end so the gzip trailer's CRC and the blob's digest are checked.
