@@ -65,6 +65,9 @@ public final class TarReader {
             try checkArchive("archive_read_open", archive: archive, warnings: &ignored) {
                 archive_read_open(archive, context, nil, tarReaderRead, nil)
             }
+        } catch TarError.archive(_, let message, _) where sourceError == nil && archive_errno(archive) == EILSEQ {
+            // libarchive's ARCHIVE_ERRNO_FILE_FORMAT (EILSEQ on Linux): no tar header where the stream starts.
+            throw TarError.notTar(message: message)
         } catch {
             throw sourceError ?? error
         }

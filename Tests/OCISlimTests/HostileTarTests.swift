@@ -124,6 +124,12 @@ enum RawTar {
         #expect(message == "layer \(layer): tar entry /etc/passwd: its name is absolute")
     }
 
+    @Test(arguments: ["usr/./lib/x.py", "usr//lib/x.py", "./usr/lib/./x.py"])
+    func aDotOrEmptyComponentInsideANameIsRefused(name: String) async throws {
+        let (message, layer) = try await refusal(RawTar.file(name, "x = 1\n"))
+        #expect(message == "layer \(layer): tar entry \(name): its name has a '.' or empty component inside it")
+    }
+
     @Test func aRootThatIsASymlinkIsRefused() async throws {
         let (message, layer) = try await refusal(RawTar.entry(".", type: "2", link: "/tmp"))
         #expect(message == "layer \(layer): tar entry .: the image root must be a directory, not a symlink")
@@ -131,7 +137,7 @@ enum RawTar {
 
     @Test func aRootThatIsAFileIsRefused() async throws {
         let (message, layer) = try await refusal(RawTar.file(".", "x"))
-        #expect(message == "layer \(layer): tar entry .: the image root must be a directory, not a regular")
+        #expect(message == "layer \(layer): tar entry .: the image root must be a directory, not a regular file")
     }
 
     @Test func theSamePathTwiceIsRefused() async throws {
@@ -249,6 +255,17 @@ enum RawTar {
             "\(error)" == "blob \(layer): content hashes to sha256:\((try? SHA256Hasher.hash(blob).hexString) ?? "")"
         }
         #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func aLayerThatIsNotATarIsRefused() async throws {
+        let (message, layer) = try await refusal(Array(repeating: 0x41, count: 3000))
+        #expect(message == "layer \(layer): not a tar archive: Unrecognized archive format")
+    }
+
+    @Test func aTruncatedTarIsRefused() async throws {
+        let whole = RawTar.file("usr/a.txt", String(repeating: "a", count: 5000))
+        let (message, layer) = try await refusal(Array(whole.prefix(2000)))
+        #expect(message == "layer \(layer): tar entry usr/a.txt: Truncated tar archive (archive_read_data_block)")
     }
 
     // MARK: Sparse files

@@ -12,6 +12,10 @@ public enum UnsafeEntry: Error, Equatable, CustomStringConvertible {
     case parentComponent(TarPath)
     /// An absolute name (`/etc/x`): runtimes read it under the root, GNU tar strips the `/`; nothing writes them.
     case absoluteName(TarPath)
+    /// A `.` or empty component inside the name (`usr/./lib`, `usr//lib`): runtimes clean it to another spelling
+    /// of a path the layer may also hold, which ocislim's merged view (leading `./` and trailing `/` only) would
+    /// take for a different file.
+    case unnormalizedName(TarPath)
     /// The root itself (`.`, `./`, `/`) as something other than a directory.
     case rootNotDirectory(TarPath, TarEntryKind)
     /// The same path (however spelt: `foo.py`, `./foo.py`) twice in one layer, other than a directory twice.
@@ -32,8 +36,9 @@ public enum UnsafeEntry: Error, Equatable, CustomStringConvertible {
         switch self {
         case .parentComponent(let path): "tar entry \(path): its name has a '..' component"
         case .absoluteName(let path): "tar entry \(path): its name is absolute"
+        case .unnormalizedName(let path): "tar entry \(path): its name has a '.' or empty component inside it"
         case .rootNotDirectory(let path, let kind):
-            "tar entry \(path): the image root must be a directory, not a \(kind)"
+            "tar entry \(path): the image root must be a directory, not a \(Self.noun(kind))"
         case .duplicatePath(let path, let earlier):
             "tar entry \(path): the layer already has an entry for this path (\(earlier))"
         case .invalidWhiteout(let path): "tar entry \(path): a whiteout that names no file"
@@ -42,6 +47,22 @@ public enum UnsafeEntry: Error, Equatable, CustomStringConvertible {
         case .hardlinkWithData(let path, let size): "tar entry \(path): a hardlink that carries \(size) bytes of data"
         case .danglingHardlink(let path, let target):
             "tar entry \(path): a hardlink to \(target), which is not a file of an earlier entry or a lower layer"
+        }
+    }
+}
+
+extension UnsafeEntry {
+    static func noun(_ kind: TarEntryKind) -> String {
+        switch kind {
+        case .regular: "regular file"
+        case .directory: "directory"
+        case .symlink: "symlink"
+        case .hardlink: "hardlink"
+        case .characterDevice: "character device"
+        case .blockDevice: "block device"
+        case .fifo: "FIFO"
+        case .socket: "socket"
+        case .unknown: "special file"
         }
     }
 }
@@ -61,6 +82,13 @@ struct EntryRules {
         }
         if name.first == 0x2f { throw UnsafeEntry.absoluteName(entry.path) }
         let path = ImagePath(tarName: name)
+        if !path.bytes.isEmpty,
+            path.bytes.split(separator: 0x2f, omittingEmptySubsequences: false).contains(where: {
+                $0.isEmpty || $0.elementsEqual([0x2e])
+            })
+        {
+            throw UnsafeEntry.unnormalizedName(entry.path)
+        }
         if path.bytes.isEmpty, entry.kind != .directory { throw UnsafeEntry.rootNotDirectory(entry.path, entry.kind) }
         if let earlier = seen[path], earlier.kind != .directory || entry.kind != .directory {
             throw UnsafeEntry.duplicatePath(entry.path, earlier: earlier.name)
