@@ -26,8 +26,6 @@ public enum UnsafeEntry: Error, Equatable, CustomStringConvertible {
     case invalidWhiteout(TarPath)
     /// A hardlink whose target is absolute or has a `..` component.
     case hardlinkOutside(TarPath, target: TarPath)
-    /// A hardlink with data of its own: POSIX pax allows it, Go's and GNU's readers skip it, libarchive reads it.
-    case hardlinkWithData(TarPath, size: Int64)
     /// A hardlink to no earlier file of its layer or a lower one (absent, later in the layer, whited out, or a
     /// directory): `link(2)` fails on apply, and a rewrite could not keep its target.
     case danglingHardlink(TarPath, target: TarPath)
@@ -44,7 +42,6 @@ public enum UnsafeEntry: Error, Equatable, CustomStringConvertible {
         case .invalidWhiteout(let path): "tar entry \(path): a whiteout that names no file"
         case .hardlinkOutside(let path, let target):
             "tar entry \(path): a hardlink to \(target), which is not a relative path inside the image"
-        case .hardlinkWithData(let path, let size): "tar entry \(path): a hardlink that carries \(size) bytes of data"
         case .danglingHardlink(let path, let target):
             "tar entry \(path): a hardlink to \(target), which is not a file of an earlier entry or a lower layer"
         }
@@ -108,7 +105,8 @@ struct EntryRules {
         {
             throw UnsafeEntry.hardlinkOutside(entry.path, target: target)
         }
-        if entry.size > 0 { throw UnsafeEntry.hardlinkWithData(entry.path, size: entry.size) }
+        // A hardlink that carries data (pax allows it; Go's and GNU's readers skip it) is refused while reading its
+        // headers: `HeaderDisagreement.dataOnNonFile`.
         // A target earlier in the layer must be a file; one not in the layer is looked for below, later.
         if let earlier = seen[ImagePath(tarName: target.bytes)], earlier.kind == .directory {
             throw UnsafeEntry.danglingHardlink(entry.path, target: target)
