@@ -1,6 +1,7 @@
 import Foundation
 import OCIImage
 import PythonMinimizer
+import TarStream
 
 /// `ocislim rewrite`: read layout → scan layers → plan each image → rewrite layers → write documents → publish →
 /// report. Each stage is a `RewritePipeline` method that returns a value the next one takes.
@@ -122,6 +123,15 @@ struct RewritePipeline: Sendable {
                     )
                 }
                 return scan.scan
+            }
+            if let (layer, index) = HardlinkTargets.firstDangling(layerScans) {
+                let link = layerScans[layer].entries[index]
+                throw RewriteError.layer(
+                    image.manifest.layers[layer].digest,
+                    underlying: UnsafeEntry.danglingHardlink(
+                        TarPath(bytes: link.path.bytes), target: TarPath(bytes: link.hardlinkTarget?.bytes ?? [])
+                    )
+                )
             }
             let execution = image.config.config
             let context = ImageContext(entrypoint: execution?.entrypoint, cmd: execution?.cmd)

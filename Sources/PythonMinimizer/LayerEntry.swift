@@ -22,12 +22,15 @@ public struct LayerEntry: Hashable, Sendable {
     public let sourceHashes: [UInt16: [UInt8]]
     /// For Python sources checked with `--compile-with`: whether the host compiler accepts them.
     public let compiles: Bool
+    /// Whether the tar stores the file sparse (extents at offsets, holes between them): such a file is never a
+    /// dedup candidate nor moved or converted, since re-encoding it means streaming its holes.
+    public let isSparse: Bool
 
     /// Makes an entry record.
     public init(
         path: ImagePath, kind: Kind, size: Int64, hardlinkTarget: ImagePath? = nil,
         metadata: EntryMetadata = EntryMetadata(), contentDigest: [UInt8]? = nil, pycHeaderBytes: [UInt8]? = nil,
-        sourceHashes: [UInt16: [UInt8]] = [:], compiles: Bool = false
+        sourceHashes: [UInt16: [UInt8]] = [:], compiles: Bool = false, isSparse: Bool = false
     ) {
         self.path = path
         self.kind = kind
@@ -38,6 +41,7 @@ public struct LayerEntry: Hashable, Sendable {
         self.pycHeaderBytes = pycHeaderBytes
         self.sourceHashes = sourceHashes
         self.compiles = compiles
+        self.isSparse = isSparse
     }
 }
 

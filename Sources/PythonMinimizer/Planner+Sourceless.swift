@@ -68,6 +68,8 @@ extension Planner {
             return .failure(KeepReason("--keep \(pattern.text)"))
         }
         guard entry.kind == .regular, !top.hardlinked.contains(path) else { return .failure(KeepReason("hardlinked")) }
+        // A sparse file's data would be streamed hole by hole to move or compress it: kept as it is.
+        guard !entry.isSparse else { return .failure(KeepReason("sparse file")) }
 
         let directory = path.parent
         let module = path.name.dropLast(3).text
@@ -119,6 +121,9 @@ extension Planner {
         }
         guard !top.linkedFromElsewhere(scans[dataOwner.layer].entries[dataOwner.index].path) else {
             return .failure(KeepReason("bytecode is hardlinked from outside its __pycache__"))
+        }
+        guard !scans[dataOwner.layer].entries[dataOwner.index].isSparse else {
+            return .failure(KeepReason("sparse bytecode"))
         }
         let header = scans[dataOwner.layer].entries[dataOwner.index].pycHeaderBytes ?? []
         let facts = SourceFacts(mtime: entry.metadata.mtime, size: entry.size, hashes: entry.sourceHashes)

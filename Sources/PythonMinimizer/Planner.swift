@@ -111,7 +111,8 @@ public struct Planner: Sendable {
         for (index, entry) in scan.entries.enumerated() {
             // A path written again no longer holds the content recorded for it.
             if let stale = keyOfPath.removeValue(forKey: entry.path) { firstCopy[stale] = nil }
-            guard entry.kind == .regular, entry.size > 0, let digest = entry.contentDigest,
+            // A sparse file is no candidate: its digest would have to cover its holes' offsets (see LayerEntry).
+            guard entry.kind == .regular, entry.size > 0, !entry.isSparse, let digest = entry.contentDigest,
                 Whiteout(entry.path) == nil, PythonFile.isInPythonTree(entry.path)
             else { continue }
             var metadata = entry.metadata

@@ -6,8 +6,8 @@ enum ArchiveResult {
     case eof
     /// The call succeeded but libarchive has something to say (e.g. a name it could not convert).
     case warn(String)
-    /// The call should be repeated.
-    case retry
+    /// The call may be repeated: for a tar header, libarchive found a damaged block and would skip past it.
+    case retry(String)
     /// The call failed; the archive may still be usable for another call.
     case failed(String)
     /// The archive can no longer be used.
@@ -18,7 +18,7 @@ enum ArchiveResult {
         case ARCHIVE_OK: self = .ok
         case ARCHIVE_EOF: self = .eof
         case ARCHIVE_WARN: self = .warn(Self.message(archive))
-        case ARCHIVE_RETRY: self = .retry
+        case ARCHIVE_RETRY: self = .retry(Self.message(archive))
         case ARCHIVE_FAILED: self = .failed(Self.message(archive))
         default: self = .fatal(Self.message(archive))
         }
@@ -30,7 +30,11 @@ enum ArchiveResult {
     }
 }
 
-/// Runs a libarchive call, retrying on ARCHIVE_RETRY, recording warnings, and throwing on failure.
+/// Runs a libarchive call, recording warnings, and throwing on failure.
+///
+/// ARCHIVE_RETRY is a failure too: for tar it means a damaged header (bad checksum, garbage), and calling again
+/// would resynchronise on whatever block follows, silently dropping entries that other readers see. A damaged
+/// layer is refused instead.
 ///
 /// Returns `true` for success and `false` for ARCHIVE_EOF.
 @discardableResult
@@ -41,18 +45,15 @@ func checkArchive(
     warnings: inout [String],
     _ body: () -> Int32
 ) throws -> Bool {
-    // ARCHIVE_RETRY means "try again"; a bounded number of tries keeps a misbehaving stream from spinning.
-    for _ in 0..<8 {
-        switch ArchiveResult(body(), archive: archive) {
-        case .ok: return true
-        case .eof: return false
-        case .warn(let message):
-            warnings.append(entry().map { "tar entry \($0): \(message)" } ?? "tar: \(message)")
-            return true
-        case .retry: continue
-        case .failed(let message), .fatal(let message):
-            throw TarError.archive(call: call, message: message, entry: entry())
-        }
+    switch ArchiveResult(body(), archive: archive) {
+    case .ok: return true
+    case .eof: return false
+    case .warn(let message):
+        warnings.append(entry().map { "tar entry \($0): \(message)" } ?? "tar: \(message)")
+        return true
+    case .retry(let message):
+        throw TarError.damaged(call: call, message: message, entry: entry())
+    case .failed(let message), .fatal(let message):
+        throw TarError.archive(call: call, message: message, entry: entry())
     }
-    throw TarError.archive(call: call, message: "libarchive kept asking to retry", entry: entry())
 }

@@ -48,6 +48,8 @@ public struct NewTarEntry {
         setPath(raw, path)
         withCString(target) { archive_entry_copy_hardlink(raw, $0) }
         archive_entry_set_size(raw, 0)
+        // A link has no data: a sparse map cloned from a sparse file would describe extents it does not carry.
+        archive_entry_sparse_clear(raw)
         return NewTarEntry(handle: handle)
     }
 
@@ -66,6 +68,8 @@ public struct NewTarEntry {
         archive_entry_set_filetype(handle.pointer, OCISLIM_AE_IFREG)
         archive_entry_set_hardlink(handle.pointer, nil)
         archive_entry_set_symlink(handle.pointer, nil)
+        // The new data is written whole; a sparse map cloned from the input would make the writer skip its "holes".
+        archive_entry_sparse_clear(handle.pointer)
         return NewTarEntry(handle: handle)
     }
 

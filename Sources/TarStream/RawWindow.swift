@@ -34,6 +34,13 @@ final class RawWindow {
         }
     }
 
+    /// The held bytes from stream offset `offset`, `count` of them; nil when they are not all held.
+    func bytes(at offset: Int64, count: Int) -> ArraySlice<UInt8>? {
+        guard offset >= start, count >= 0, offset + Int64(count) <= end else { return nil }
+        let first = head + Int(offset - start)
+        return storage[first..<(first + count)]
+    }
+
     /// The number of bytes held; for tests of the memory bound.
     var heldCount: Int { storage.count - head }
 }

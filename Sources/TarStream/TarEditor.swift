@@ -132,10 +132,19 @@ public final class TarEditor {
     /// Reads the current entry's data, settling raw bytes as libarchive consumes them.
     private func streamData(keepingRaw: Bool, into writer: TarWriter?) throws {
         let rawDestination = keepingRaw ? output : nil
+        guard let writer else {
+            // Copied raw or dropped: the stored extents are walked only to let libarchive consume them.
+            while try reader.nextStoredBlock() != nil {
+                // libarchive consumes a data block lazily, on the next call; what it has consumed is this entry's.
+                try settle(upTo: reader.consumedPosition, into: rawDestination)
+            }
+            return
+        }
+        // Re-encoded: the writer takes the file's content, holes as zeros; for an entry whose header keeps a
+        // sparse map, libarchive's writer skips the holes again and stores the same extents.
         while let block = try reader.nextDataBlock() {
-            if let writer { try writer.writeData(block) }
-            // libarchive consumes a data block lazily, on the next call; what it has consumed is this entry's.
-            try settle(upTo: reader.consumedPosition, into: rawDestination)
+            try writer.writeData(block)
+            try settle(upTo: reader.consumedPosition, into: nil)
         }
     }
 

@@ -34,6 +34,9 @@ public struct TarEntry {
     public let linkTarget: TarPath?
     /// Extended attributes, in archive order.
     public let xattrs: [TarXattr]
+    /// Whether the entry has a sparse map (GNU old sparse, or GNU sparse 0.0, 0.1 or 1.0 in pax records): its data
+    /// is stored as extents at offsets, and `size` counts the holes between them.
+    public let isSparse: Bool
 
     let handle: EntryHandle
 
@@ -49,6 +52,7 @@ public struct TarEntry {
         gid = archive_entry_gid(raw)
         mtime = Int64(archive_entry_mtime(raw))
         mtimeNanoseconds = archive_entry_mtime_nsec(raw)
+        isSparse = archive_entry_sparse_count(raw) > 0
         if let hardlink = archive_entry_hardlink(raw) {
             linkTarget = TarPath(bytes: Self.bytes(hardlink))
         } else if let symlink = archive_entry_symlink(raw) {

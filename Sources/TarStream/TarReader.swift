@@ -15,10 +15,21 @@ public final class TarReader {
     private let chunk: UnsafeMutableRawBufferPointer
     private var sourceError: Error?
     private var closed = false
-    /// Bytes pulled from the source are appended here when an editor watches the raw stream.
-    let rawWindow: RawWindow?
+    /// Every byte pulled from the source, until settled: by the editor when it copies the raw stream, else by the
+    /// reader itself as libarchive consumes them. Each header chain is checked against it (see `HeaderChain`).
+    let rawWindow: RawWindow
+    private let ownsWindow: Bool
     /// The entry whose header was read last, for error messages.
     private var currentPath: TarPath?
+    /// The current entry's size as a file (for a sparse entry, holes included) and how much of it was returned.
+    private var contentSize: Int64 = 0
+    private var contentOffset: Int64 = 0
+    /// Where the last stored extent of the current entry ended, to refuse overlapping sparse maps.
+    private var storedEnd: Int64 = 0
+    /// A stored extent read ahead while the hole before it is returned as zeros.
+    private var pending: (offset: Int64, bytes: UnsafeRawBufferPointer)?
+    /// Zeros for the holes of sparse entries.
+    private let zeroChunk: UnsafeMutableRawBufferPointer
     /// Messages of ARCHIVE_WARN results; the calls succeeded.
     public private(set) var warnings: [String] = []
 
@@ -36,7 +47,10 @@ public final class TarReader {
         self.archive = archive
         self.source = source
         self.chunk = .allocate(byteCount: chunkSize, alignment: 16)
-        self.rawWindow = rawWindow
+        self.zeroChunk = .allocate(byteCount: 64 * 1024, alignment: 16)
+        zeroChunk.initializeMemory(as: UInt8.self, repeating: 0)
+        self.rawWindow = rawWindow ?? RawWindow()
+        self.ownsWindow = rawWindow == nil
         // Every stored property is set: from here on a throw runs deinit, which frees the archive and the chunk.
         do {
             var ignored: [String] = []
@@ -51,6 +65,9 @@ public final class TarReader {
             try checkArchive("archive_read_open", archive: archive, warnings: &ignored) {
                 archive_read_open(archive, context, nil, tarReaderRead, nil)
             }
+        } catch TarError.archive(_, let message, _) where sourceError == nil && archive_errno(archive) == EILSEQ {
+            // libarchive's ARCHIVE_ERRNO_FILE_FORMAT (EILSEQ on Linux): no tar header where the stream starts.
+            throw TarError.notTar(message: message)
         } catch {
             throw sourceError ?? error
         }
@@ -59,6 +76,7 @@ public final class TarReader {
     deinit {
         archive_read_free(archive)
         chunk.deallocate()
+        zeroChunk.deallocate()
     }
 
     /// Reads the next header; `nil` at the end of the archive.
@@ -66,6 +84,11 @@ public final class TarReader {
         // The entry belongs to the archive and stays valid until the next call; TarEntry clones what it needs.
         var raw: OpaquePointer?
         let more: Bool
+        if ownsWindow && currentPath != nil {
+            // The rest of the previous entry is read here rather than skipped inside libarchive, so that the window
+            // drops its bytes as they are consumed.
+            while try nextStoredBlock() != nil {}
+        }
         do {
             more = try checkArchive(
                 "archive_read_next_header", archive: archive, entry: currentPath.map { "after \($0)" },
@@ -82,11 +105,49 @@ public final class TarReader {
         }
         let entry = try TarEntry(copying: raw)
         currentPath = entry.path
+        do throws(HeaderDisagreement) {
+            // The window holds every byte libarchive pulled from this header on, so the chain is there unless its
+            // records announce more bytes than the header libarchive accepted.
+            guard let chain = try HeaderChain.parse(rawWindow, at: headerPosition) else {
+                throw HeaderDisagreement.unparsable
+            }
+            try chain.check(size: entry.size, kind: entry.kind, isSparse: entry.isSparse)
+        } catch {
+            throw TarError.ambiguousHeader(entry: entry.path.description, error)
+        }
+        contentSize = entry.size
+        contentOffset = 0
+        storedEnd = 0
+        pending = nil
         return entry
     }
 
-    /// Reads the next block of the current entry's data; `nil` at its end. The bytes are valid until the next call.
+    /// Reads the next block of the current entry's content; `nil` at its end. The bytes are valid until the next call.
+    ///
+    /// The content is the file as it reads once extracted: the holes of a sparse entry (GNU or pax sparse map) come
+    /// as blocks of zeros, so that every consumer hashes, parses or re-encodes the same bytes whatever the tar
+    /// stores. libarchive's blocks carry their offsets; a consumer that ignores them would join the stored
+    /// extents back to back and lose every byte after the first hole.
     public func nextDataBlock() throws -> UnsafeRawBufferPointer? {
+        if pending == nil {
+            pending = try nextStoredBlock()
+        }
+        guard let (offset, bytes) = pending else {
+            // The stored extents are over; a trailing hole still reads as zeros up to the file's size.
+            guard contentOffset < contentSize else { return nil }
+            return zeros(count: contentSize - contentOffset)
+        }
+        if offset > contentOffset {
+            return zeros(count: offset - contentOffset)
+        }
+        pending = nil
+        contentOffset += Int64(bytes.count)
+        return bytes
+    }
+
+    /// The next stored extent of the current entry with its offset in the file; `nil` at its end. The bytes are
+    /// valid until the next call. Extents come in order and never overlap (or reading fails, naming the entry).
+    func nextStoredBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
         var buffer: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
@@ -100,8 +161,26 @@ public final class TarReader {
         } catch {
             throw sourceError ?? error
         }
+        if ownsWindow { try rawWindow.settle(upTo: consumedPosition, into: nil) }
         guard more else { return nil }
-        return UnsafeRawBufferPointer(start: buffer, count: size)
+        // A sparse map whose regions overlap, go backwards or run past the file's size describes no single file.
+        guard offset >= storedEnd, offset <= contentSize, Int64(size) <= contentSize - offset else {
+            throw TarError.archive(
+                call: "archive_read_data_block",
+                message: "its sparse map is invalid (data at offset \(offset), \(size) bytes, in a file of "
+                    + "\(contentSize) bytes)",
+                entry: currentPath?.description
+            )
+        }
+        storedEnd = offset + Int64(size)
+        return (offset, UnsafeRawBufferPointer(start: buffer, count: size))
+    }
+
+    /// A block of `count` zero bytes at most (one chunk), advancing the content offset past it.
+    private func zeros(count: Int64) -> UnsafeRawBufferPointer {
+        let length = Int(min(count, Int64(zeroChunk.count)))
+        contentOffset += Int64(length)
+        return UnsafeRawBufferPointer(rebasing: zeroChunk[..<length])
     }
 
     /// Reads the current entry's data, up to `limit` bytes, into memory; for small files such as pyc headers.
@@ -129,7 +208,7 @@ public final class TarReader {
         do {
             let count = try source.read(into: chunk)
             let bytes = UnsafeRawBufferPointer(rebasing: chunk[..<count])
-            rawWindow?.append(bytes)
+            rawWindow.append(bytes)
             out?.pointee = UnsafeRawPointer(chunk.baseAddress)
             return count
         } catch {

@@ -179,7 +179,9 @@ import Testing
 
     @Test func garbageIsNotATar() throws {
         let garbage = [UInt8]((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) })
-        #expect(throws: TarError.self) { _ = try edit(garbage) { _, _ in .keep } }
+        #expect(throws: TarError.notTar(message: "Unrecognized archive format")) {
+            _ = try edit(garbage) { _, _ in .keep }
+        }
     }
 }
 

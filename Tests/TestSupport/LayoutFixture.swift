@@ -20,11 +20,16 @@ public struct FixtureLayer {
     public var entries: [FixtureEntry]
     public var compression: Compression = .gzip
     public var mediaType: String?
+    /// The layer's tar as raw bytes, used instead of `entries` (for hand-made headers).
+    public var tar: [UInt8]?
 
-    public init(entries: [FixtureEntry], compression: Compression = .gzip, mediaType: String? = nil) {
+    public init(
+        entries: [FixtureEntry], compression: Compression = .gzip, mediaType: String? = nil, tar: [UInt8]? = nil
+    ) {
         self.entries = entries
         self.compression = compression
         self.mediaType = mediaType
+        self.tar = tar
     }
 }
 
@@ -60,7 +65,7 @@ public struct LayoutFixture {
             var layerDescriptors: [String] = []
             var diffIDs: [String] = []
             for layer in layers {
-                let tar = try Self.tar(layer.entries)
+                let tar = try layer.tar ?? Self.tar(layer.entries)
                 diffIDs.append("\"sha256:\(try SHA256Hasher.hash(tar).hexString)\"")
                 let blob = try Self.compress(tar, layer.compression)
                 let digest = try writeBlob(blob, in: layoutPath)

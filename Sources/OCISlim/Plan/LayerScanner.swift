@@ -29,6 +29,20 @@ struct LayerScanner {
     var threads = 1
 
     func scan(_ descriptor: Descriptor) throws -> ScannedLayer {
+        do {
+            return try scanEntries(descriptor)
+        } catch let error as OCIError {
+            throw error
+        } catch {
+            // A blob corrupted mid-stream shows first as whatever its garbage trips (a codec error, a damaged tar
+            // header, an odd entry); its digest, known only at its end, says what is really wrong. Reading the
+            // compressed blob once more costs little and never inflates anything.
+            _ = try layout.openBlob(descriptor).copy(to: CountingSink())
+            throw error
+        }
+    }
+
+    private func scanEntries(_ descriptor: Descriptor) throws -> ScannedLayer {
         let blob = PeekingSource(upstream: try layout.openBlob(descriptor))
         let codec = try LayerCompressionCheck.check(descriptor, prefix: try blob.peek(4))
         let uncompressed = try HashingSource(
@@ -36,7 +50,9 @@ struct LayerScanner {
         )
         let reader = try TarReader(source: uncompressed)
         var entries: [LayerEntry] = []
+        var rules = EntryRules()
         while let entry = try reader.nextEntry() {
+            try rules.check(entry)
             entries.append(try record(entry, reader: reader))
         }
         // Read to the very end so the gzip trailer's CRC and the blob's digest are checked.
@@ -56,7 +72,8 @@ struct LayerScanner {
         var sourceHashes: [UInt16: [UInt8]] = [:]
         var compiles = false
         if kind == .regular {
-            let wantsDigest = hashContents && entry.size > 0 && PythonFile.isInPythonTree(path)
+            // Sparse files are never dedup candidates, so their holes are never hashed.
+            let wantsDigest = hashContents && entry.size > 0 && !entry.isSparse && PythonFile.isInPythonTree(path)
             let wantsSource = hashSources && file == .source && entry.size <= PythonFile.largestSourceInMemory
             if wantsDigest || wantsSource {
                 let hasher = try SHA256Hasher()
@@ -87,7 +104,8 @@ struct LayerScanner {
                 mtimeNanoseconds: entry.mtimeNanoseconds,
                 xattrs: entry.xattrs.map { XattrPair(name: $0.name, value: $0.value) }
             ),
-            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes, compiles: compiles
+            contentDigest: digest, pycHeaderBytes: header, sourceHashes: sourceHashes, compiles: compiles,
+            isSparse: entry.isSparse
         )
     }
 
