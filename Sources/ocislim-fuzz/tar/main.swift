@@ -1,19 +1,36 @@
 // libFuzzer harness: one input is one uncompressed layer. It is read entry by entry with the names classified as the
-// planner classifies them, then edited as `rewrite` edits layers, and the edited tar is read back. Seeds:
-// testdata/fuzz/tar.
+// planner classifies them, then edited as `rewrite` edits layers; the edited tar must read back as the entries the
+// edit meant to write, in order. Seeds: testdata/fuzz/tar.
 import ByteIO
 import FuzzSupport
 import PythonMinimizer
 import TarStream
 
-/// Reads every entry and its data; each name goes through the planner's path rules.
-func readAll(_ bytes: [UInt8], chunkSize: Int) {
-    try? readEntries(bytes, chunkSize: chunkSize)
+/// What a reader sees of one entry.
+struct Seen: Equatable {
+    let path: TarPath
+    let kind: TarEntryKind
+    let size: Int64
+
+    init(_ entry: TarEntry) {
+        path = entry.path
+        kind = entry.kind
+        size = entry.size
+    }
+
+    init(path: TarPath, kind: TarEntryKind, size: Int64) {
+        self.path = path
+        self.kind = kind
+        self.size = size
+    }
 }
 
-func readEntries(_ bytes: [UInt8], chunkSize: Int) throws {
+/// Reads every entry and its data; each name goes through the planner's path rules.
+func readEntries(_ bytes: [UInt8], chunkSize: Int) throws -> [Seen] {
     let reader = try TarReader(source: MemorySource(bytes), chunkSize: chunkSize)
+    var seen: [Seen] = []
     while let entry = try reader.nextEntry() {
+        seen.append(Seen(entry))
         classify(entry.path.bytes)
         if let target = entry.linkTarget { classify(target.bytes) }
         let head = try reader.readData(limit: 16)
@@ -21,6 +38,7 @@ func readEntries(_ bytes: [UInt8], chunkSize: Int) throws {
         while try reader.nextDataBlock() != nil {}
     }
     try reader.drainSource()
+    return seen
 }
 
 /// The planner's view of a name: normalized once and for all, a whiteout or not, Python or not.
@@ -43,51 +61,68 @@ func classify(_ name: [UInt8]) {
 }
 
 /// The layer edited as `rewrite` edits layers: entries kept, dropped, renamed with their data, rewritten in memory,
-/// or replaced by a link; nil when the input is refused.
-func edit(_ bytes: [UInt8]) -> [UInt8]? {
+/// or replaced by a link; returns the edited tar and the entries it should hold, or nil when the edit refused the
+/// input.
+func edit(_ bytes: [UInt8]) -> (tar: [UInt8], expected: [Seen])? {
     let sink = MemorySink()
+    var expected: [Seen] = []
     do {
         let editor = try TarEditor(source: MemorySource(bytes), sink: sink)
-        var seen: [TarPath] = []
+        var previous: TarPath?
         _ = try editor.run(
             decide: { index, entry in
-                defer { seen.append(entry.path) }
-                return try decision(index: index, entry: entry, salt: bytes.count, earlier: seen.last)
+                defer { previous = entry.path }
+                return try decision(index: index, entry: entry, salt: bytes.count, previous: previous, &expected)
             },
             append: {
-                [(try NewTarEntry.regularFile(path: TarPath("fuzz/appended"), size: 3), [1, 2, 3])]
+                expected.append(Seen(path: TarPath("fuzz/appended"), kind: .regular, size: 3))
+                return [(try NewTarEntry.regularFile(path: TarPath("fuzz/appended"), size: 3), [1, 2, 3])]
             }
         )
-        return sink.bytes
+        return (sink.bytes, expected)
     } catch {
         return nil
     }
 }
 
-func decision(index: Int, entry: TarEntry, salt: Int, earlier: TarPath?) throws -> TarEdit {
+func decision(index: Int, entry: TarEntry, salt: Int, previous: TarPath?, _ expected: inout [Seen]) throws -> TarEdit {
     let choice = (index + salt) % 6
-    guard entry.kind == .regular else { return choice % 2 == 0 ? .keep : .drop }
+    guard entry.kind == .regular else {
+        if choice % 2 == 0 { expected.append(Seen(entry)) }
+        return choice % 2 == 0 ? .keep : .drop
+    }
     let renamed = TarPath(bytes: entry.path.bytes + Array(".moved".utf8))
     switch choice {
-    case 0, 1: return .keep
-    case 2: return .drop
-    case 3: return .replace(with: [], dataUnder: try NewTarEntry.renamed(entry, to: renamed))
+    case 0, 1:
+        expected.append(Seen(entry))
+        return .keep
+    case 2:
+        return .drop
+    case 3:
+        expected.append(Seen(path: renamed, kind: .regular, size: entry.size))
+        return .replace(with: [], dataUnder: try NewTarEntry.renamed(entry, to: renamed))
     case 4:
+        expected.append(Seen(path: renamed, kind: .regular, size: entry.size))
         let header = try NewTarEntry.regularFile(path: renamed, metadataFrom: entry)
         return .replace([.transformedData(under: header, limit: 1 << 16, transform: { $0.reversed() })])
     default:
-        guard let earlier else { return .keep }
-        return .replace(with: [try NewTarEntry.hardlink(path: entry.path, to: earlier, metadata: entry)])
+        guard let previous else {
+            expected.append(Seen(entry))
+            return .keep
+        }
+        expected.append(Seen(path: entry.path, kind: .hardlink, size: 0))
+        return .replace(with: [try NewTarEntry.hardlink(path: entry.path, to: previous, metadata: entry)])
     }
 }
 
 FuzzMain.run { bytes in
     // The chunk size varies with the input so that headers and data straddle libarchive's reads in many ways.
     let chunkSize = [512, 1000, 4096, 65536][bytes.count % 4]
-    readAll(bytes, chunkSize: chunkSize)
-    guard let edited = edit(bytes) else { return }
+    _ = try? readEntries(bytes, chunkSize: chunkSize)
+    guard let (edited, expected) = edit(bytes) else { return }
     do {
-        try readEntries(edited, chunkSize: chunkSize)
+        let actual = try readEntries(edited, chunkSize: chunkSize)
+        fuzzCheck(actual == expected, "the edited tar reads back as \(actual), not \(expected)")
     } catch {
         fuzzCheck(false, "the edited tar does not read back: \(error)")
     }
