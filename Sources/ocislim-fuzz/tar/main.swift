@@ -106,7 +106,9 @@ func decision(index: Int, entry: TarEntry, salt: Int, previous: TarPath?, _ expe
         let header = try NewTarEntry.regularFile(path: renamed, metadataFrom: entry)
         return .replace([.transformedData(under: header, limit: 1 << 16, transform: { $0.reversed() })])
     default:
-        guard let previous else {
+        // A link to or from an empty name reads back as a regular file (libarchive); `rewrite` links only files of
+        // Python trees, which have names.
+        guard let previous, !previous.bytes.isEmpty, !entry.path.bytes.isEmpty else {
             expected.append(Seen(entry))
             return .keep
         }
