@@ -8,7 +8,8 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= drop-bytecode
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e faults demo bench bench-memory clean
+.PHONY: all setup build release lint format test unit e2e faults demo bench bench-memory fuzz fuzz-build fuzz-short \
+	sanitize clean
 
 all: build
 
@@ -31,8 +32,9 @@ format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
 
 ## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image, then the
-## fault tests (SIGKILL, signals, a full disk, EIO, short writes, a read-only parent, two runs at once) on it.
-test: unit e2e faults
+## fault tests (SIGKILL, signals, a full disk, EIO, short writes, a read-only parent, two runs at once) on it, then a
+## short fuzz pass (10 s per libFuzzer target).
+test: unit e2e faults fuzz-short
 
 unit: setup
 	$(SWIFT) test
@@ -60,5 +62,29 @@ bench: release
 bench-memory: release
 	OCISLIM=$(OCISLIM) python3 scripts/bench.py --only memory $(BENCH_ARGS)
 
+## Fuzzing (issue 10): libFuzzer harnesses (Sources/ocislim-fuzz) for the JSON documents, the layout reader, the tar
+## entry path and the planner, built with AddressSanitizer into .build-fuzz (declared only with OCISLIM_FUZZ=1, see
+## Package.swift). Each runs FUZZ_SECONDS from its seeds (testdata/fuzz/<target>, made by scripts/make-fuzz-seeds.py);
+## a crash, leak or hang is saved in .cache/fuzz/<target>/ and fails make. `make fuzz-short` is the pass CI runs.
+FUZZ_TARGETS ?= json layout tar planner
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := OCISLIM_FUZZ=1 $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address --scratch-path .build-fuzz
+
+fuzz-build: setup
+	for target in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product ocislim-fuzz-$$target || exit 1; done
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+## The unit tests once under AddressSanitizer (with LeakSanitizer; scripts/lsan.supp lists the leaks of other
+## people's code) and once under ThreadSanitizer (the pipeline is multi-threaded), each in its own build directory.
+sanitize: setup
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 SWIFT_BACKTRACE=enable=no \
+		$(SWIFT) test --sanitize=address --scratch-path .build-asan
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+
 clean:
-	rm -rf .build .cache
+	rm -rf .build .build-fuzz .build-asan .build-tsan .cache

@@ -90,3 +90,25 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: Fuzz targets
+// libFuzzer harnesses (Sources/ocislim-fuzz), declared only when OCISLIM_FUZZ=1, which `make fuzz` sets: they link
+// libFuzzer's runtime, which only a build with `-Xswiftc -sanitize=fuzzer` provides, so plain builds never see them.
+if ProcessInfo.processInfo.environment["OCISLIM_FUZZ"] == "1" {
+    let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
+        ("json", ["OCIImage", "OCISlim"]),
+        ("layout", ["OCISlim", "Hashing"]),
+        ("tar", ["TarStream", "ByteIO", "PythonMinimizer"]),
+        ("planner", ["PythonMinimizer"]),
+    ]
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Sources/ocislim-fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Sources/ocislim-fuzz/FuzzSupport"),
+    ]
+    package.targets += harnesses.map {
+        .executableTarget(
+            name: "ocislim-fuzz-\($0.name)", dependencies: ["FuzzSupport"] + $0.dependencies,
+            path: "Sources/ocislim-fuzz/\($0.name)"
+        )
+    }
+}
