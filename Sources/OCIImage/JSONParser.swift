@@ -210,7 +210,9 @@ struct JSONParser {
             try digits()
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
-        if integral, let value = Int64(text) { return .integer(value) }
+        // "-0" is the floating-point negative zero (as Go reads it into a float64, and as JSONEncoder writes -0.0):
+        // an integer would lose its sign, so a document would not survive its own encoding.
+        if integral, text != "-0", let value = Int64(text) { return .integer(value) }
         guard let value = Double(text), value.isFinite else { throw .numberOutOfRange(text, offset: start) }
         return .number(value)
     }

@@ -37,6 +37,7 @@ struct HeaderChain {
                 if paxHeaders > 1 { throw .repeatedExtension("pax extended headers") }
                 if longNames > 1 { throw .repeatedExtension("GNU long-name records") }
                 if longLinks > 1 { throw .repeatedExtension("GNU long-link records") }
+                try checkNumberFields(block)
                 return HeaderChain(typeflag: typeflag, ustarSize: size, paxSize: paxSize)
             }
             offset += 512 + padded
@@ -56,6 +57,25 @@ struct HeaderChain {
         // Python's tarfile skips no data after a directory, link or device whatever its size says; GNU tar and Go do.
         if kind != .regular && rawSize != 0 { throw .dataOnNonFile(size: rawSize) }
         if !isSparse && rawSize != size { throw .misread(header: rawSize, read: size) }
+    }
+
+    /// The numeric fields readers check before they accept a header (mode, uid, gid, size, mtime), by offset and
+    /// length. libarchive reads a malformed one in the middle of a stream but refuses it as an archive's first header
+    /// (`validate_number_field` in its tar format bid), so a kept entry with one would make a layer that cannot be
+    /// read once the entries before it are dropped: refused up front.
+    static let numberFields: [(name: String, offset: Int, length: Int)] = [
+        ("mode", 100, 8), ("uid", 108, 8), ("gid", 116, 8), ("size", 124, 12), ("mtime", 136, 12),
+    ]
+
+    /// Throws unless each numeric field is base-256 (or starts with NUL), or leading spaces, octal digits, then only
+    /// spaces and NULs.
+    static func checkNumberFields(_ block: ArraySlice<UInt8>) throws(HeaderDisagreement) {
+        for (name, offset, length) in numberFields {
+            let field = block.dropFirst(offset).prefix(length)
+            guard let marker = field.first, marker != 0, marker != 0x80, marker != 0xff else { continue }
+            let rest = field.drop(while: { $0 == 0x20 }).drop(while: { $0 >= 0x30 && $0 <= 0x37 })
+            if rest.contains(where: { $0 != 0x20 && $0 != 0 }) { throw .malformedNumber(name) }
+        }
     }
 
     /// A numeric header field: octal digits (between optional spaces and NULs), or GNU base-256 when the high bit of
@@ -112,6 +132,8 @@ public enum HeaderDisagreement: Error, Equatable, Sendable, CustomStringConverti
     case unparsable
     /// Two extension records of one kind for one header.
     case repeatedExtension(String)
+    /// A numeric field (mode, uid, gid, size, mtime) that is neither octal nor base-256.
+    case malformedNumber(String)
 
     public var description: String {
         switch self {
@@ -120,6 +142,7 @@ public enum HeaderDisagreement: Error, Equatable, Sendable, CustomStringConverti
         case .dataOnNonFile(let size): "its header announces \(size) bytes of data for an entry that has none"
         case .unparsable: "its raw header blocks do not parse as a tar header"
         case .repeatedExtension(let kind): "its header has several \(kind)"
+        case .malformedNumber(let field): "its header's \(field) field is not a well-formed number"
         }
     }
 }

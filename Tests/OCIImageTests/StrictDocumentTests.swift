@@ -14,7 +14,7 @@ import Testing
             value
                 == .object([
                     "a": .array([
-                        .integer(1), .integer(0), .number(2.5), .number(100), .bool(true), .bool(false), .null,
+                        .integer(1), .number(-0.0), .number(2.5), .number(100), .bool(true), .bool(false), .null,
                         .string("xé😀\n/"),
                     ]),
                     "b": .object([:]), "c": .array([]), "big": .number(12_345_678_901_234_567_890),
@@ -280,5 +280,26 @@ import Testing
         #expect { try layout.indexBytes() } throws: {
             "\($0)" == "\(path) is not an OCI image layout: index.json is a directory, not a regular file"
         }
+    }
+}
+
+/// Found by the JSON fuzzer on the earlier reader: invalid UTF-8 in a member the typed decoder skips. Both readers now
+/// refuse it, so `rewrite` cannot do the layer work and fail late at the patch.
+@Suite struct FuzzRegressionTests {
+    /// Found by the JSON fuzzer: `-0.0` was written as `-0`, read back as the integer 0 and written as `0`.
+    @Test func negativeZeroSurvivesItsOwnEncoding() throws {
+        let value = try JSONValue.parse(Array(#"{"b":-0.0,"c":-0}"#.utf8), what: "doc")
+        let encoded = try value.encoded()
+        #expect(String(decoding: encoded, as: UTF8.self) == #"{"b":-0,"c":-0}"#)
+        #expect(try JSONValue.parse(encoded, what: "doc").encoded() == encoded)
+    }
+
+    @Test func invalidUTF8InAnUnknownMemberIsRefusedByTheTypedDecoder() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(
+                "testdata/fuzz/json/regression-invalid-utf8-unknown-member")
+        let bytes = Array(try Data(contentsOf: url))
+        #expect(throws: OCIError.self) { try ImageManifest.decode(bytes, what: "manifest") }
+        #expect(throws: OCIError.self) { try JSONValue.parse(bytes, what: "manifest") }
     }
 }

@@ -37,6 +37,29 @@ import Testing
         }
     }
 
+    /// Found by the tar fuzzer: a mode field with a digit after its NUL (`004600\0 4`) is read by libarchive in the
+    /// middle of a stream but refused as an archive's first header, so keeping the entry while dropping those before
+    /// it made a layer nobody could read. Such a header is refused when it is read.
+    @Test func aMalformedNumberFieldIsRefused() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("testdata/fuzz/tar/regression-malformed-mode-field")
+        let reader = try TarReader(source: MemorySource(Array(try Data(contentsOf: url))))
+        #expect(throws: TarError.self) {
+            while try reader.nextEntry() != nil {}
+        }
+        // The same field in the second header, where libarchive reads it: our check refuses it.
+        var tar = try TarFixtures.make([("a", "1"), ("b", "2")])
+        let header = 1024
+        tar.replaceSubrange((header + 100)..<(header + 108), with: Array("00644\u{0} 4".utf8))
+        // Keep the checksum right, so only the field is wrong.
+        tar.replaceSubrange((header + 148)..<(header + 156), with: Array("        ".utf8))
+        let sum = tar[header..<(header + 512)].reduce(0) { $0 + Int($1) }
+        tar.replaceSubrange((header + 148)..<(header + 156), with: Array(String(format: "%06o", sum).utf8) + [0, 0x20])
+        let second = try TarReader(source: MemorySource(tar))
+        #expect(try second.nextEntry()?.path == TarPath("a"))
+        #expect(throws: TarError.ambiguousHeader(entry: "b", .malformedNumber("mode"))) { try second.nextEntry() }
+    }
+
     @Test func aScanReadsLargeEntriesInBoundedMemory() throws {
         let big = try TarFixtures.make([("big", String(repeating: "x", count: 4 << 20)), ("after", "1")])
         let reader = try TarReader(source: MemorySource(big), chunkSize: 64 * 1024)

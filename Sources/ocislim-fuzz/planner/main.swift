@@ -69,9 +69,9 @@ FuzzMain.run { bytes in
     let strategy = Strategy.allCases[Int(options) % Strategy.allCases.count]
     let sourceless = SourcelessOptions(
         keepSources: options & 0x10 == 0, sourceHook: options & 0x20 != 0,
-        keepPatterns: options & 0x40 != 0 ? ["/usr/lib/**/b.py"] : [],
-        compileVersion: options & 0x80 != 0 ? "3.11" : nil
+        keepPatterns: options & 0x40 != 0 ? ["/usr/lib/**/b.py"] : []
     )
+    let compileVersion = options & 0x80 != 0 ? "3.11" : nil
     let minimumLayerSaving = Int64(input.byte()) * 64
     var scans = [LayerScan(entries: [])]
     while !input.isAtEnd && scans.count <= 4 {
@@ -82,7 +82,10 @@ FuzzMain.run { bytes in
         }
     }
     let runPaths: Set<ImagePath> = options & 0x08 != 0 ? [ImagePath("usr/lib/python3.11/a.py")] : []
-    let planner = Planner(strategy: strategy, minimumLayerSaving: minimumLayerSaving, sourceless: sourceless)
+    let planner = Planner(
+        strategy: strategy, minimumLayerSaving: minimumLayerSaving, sourceless: sourceless,
+        compileVersion: compileVersion
+    )
     let plan = planner.plan(scans, context: ImageContext(runPaths: runPaths))
     fuzzCheck(plan.layers.count == scans.count, "\(plan.layers.count) plans for \(scans.count) layers")
     for (layer, scan) in zip(plan.layers, scans) {
