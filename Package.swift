@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "OCISlimCLI",
             dependencies: [
-                "OCISlim", "Codecs", "PythonMinimizer",
+                "OCISlim", "ByteIO", "Codecs", "PythonMinimizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "OCISlimCLITests",
             dependencies: [
-                "OCISlimCLI", "OCISlim", "OCIImage", "ByteIO", "Codecs", "PythonMinimizer",
+                "OCISlimCLI", "OCISlim", "OCIImage", "ByteIO", "Codecs", "PythonMinimizer", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

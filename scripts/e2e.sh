@@ -515,7 +515,7 @@ check_cli_missing_blob() {
     [[ $(wc -l < "$WORK/cli/stderr") -eq 1 ]] || { echo "expected one line on stderr"; return 1; }
     grep -q "blob $layer is missing" "$WORK/cli/stderr"
     [[ ! -e "$out" ]] || { echo "OUTPUT exists after a failure"; return 1; }
-    [[ -z $(find "$WORK/cli" -maxdepth 1 -name '.out.ocislim-*') ]] || { echo "staging directory left behind"; return 1; }
+    [[ -z $(find "$WORK/cli" -maxdepth 1 -name '.out.ocislim*') ]] || { echo "staging directory left behind"; return 1; }
 }
 check_cli_usage() {
     local rc=0
@@ -547,6 +547,22 @@ check_cli_bad_level() {
         "$WORK/cli/level-keep"
     [[ ! -e "$out" ]] || { echo "OUTPUT exists after a usage error"; return 1; }
 }
+# --report - sends the JSON to standard output instead of the table; a report path that cannot be written is refused
+# before any work (exit 64 for a directory that does not exist), leaving no output.
+check_cli_report() {
+    local rc=0 out="$WORK/cli/out4"
+    rm -rf "$out"
+    "$OCISLIM" rewrite -q --strategy drop-optimized --report - "$IMG" "$out" > "$WORK/cli/report-stdout"
+    jq -e '.images | length > 0' "$WORK/cli/report-stdout" >/dev/null || { echo "stdout is not the JSON report"; return 1; }
+    [[ -d "$out" ]] || { echo "no output"; return 1; }
+    "$OCISLIM" rewrite -q --strategy drop-optimized --report "$WORK/cli/no-such-dir/r.json" "$IMG" "$WORK/cli/out5" \
+        2> "$WORK/cli/report-stderr" || rc=$?
+    cat "$WORK/cli/report-stderr"
+    [[ $rc -eq 64 ]] || { echo "exit status $rc, expected 64"; return 1; }
+    grep -q "cannot write report $WORK/cli/no-such-dir/r.json: No such file or directory" "$WORK/cli/report-stderr"
+    [[ ! -e "$WORK/cli/out5" ]] || { echo "OUTPUT exists after a refused report"; return 1; }
+    [[ -z $(find "$WORK/cli" -maxdepth 1 -name '.out5.ocislim*') ]] || { echo "staging directory left behind"; return 1; }
+}
 # ---------------------------------------------------------------------------------------
 # `ocislim audit` predicts exactly what `rewrite` wrote: same layer sizes, same manifest digests.
 check_audit() {
@@ -575,5 +591,6 @@ run_check "audit/matches-rewrite" "$WORK/check-audit.log" check_audit
 run_check "cli/missing-blob-exit-1" "$WORK/cli-missing.log" check_cli_missing_blob
 run_check "cli/usage-error-exit-64" "$WORK/cli-usage.log" check_cli_usage
 run_check "cli/bad-compression-level-exit-64" "$WORK/cli-level.log" check_cli_bad_level
+run_check "cli/report" "$WORK/cli-report.log" check_cli_report
 
 finish

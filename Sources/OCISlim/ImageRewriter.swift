@@ -12,8 +12,10 @@ public struct ImageRewriter: Sendable {
     /// Makes a rewriter.
     public init(options: RewriteOptions) { self.options = options }
 
-    /// Runs the rewrite. The output appears complete, or not at all; the input is only read.
-    public func run() async throws -> RewriteReport {
+    /// Runs the rewrite. The output appears complete, or not at all; the input is only read. `beforePublishing`
+    /// gets the finished report before the output is published: whatever it must not fail after the output exists
+    /// (writing the report file) happens there, and a failure leaves no output.
+    public func run(beforePublishing: (RewriteReport) throws -> Void = { _ in }) async throws -> RewriteReport {
         let layout = try ImageLayout(path: options.input)
         let output = try OutputLayout(path: options.output, input: options.input)
         do {
@@ -31,11 +33,13 @@ public struct ImageRewriter: Sendable {
             )
             try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
             try output.writeFile("index.json", documents.indexBytes)
-            try output.publish()
-            return pipeline.report(
+            let report = pipeline.report(
                 variant: variant, input: options.input, output: options.output, scans: scans, plans: plans,
                 layers: layers, documents: documents
             )
+            try beforePublishing(report)
+            try output.publish()
+            return report
         } catch {
             output.discard()
             if let code = RewriteError.rootErrno(error), code == ENOSPC || code == EDQUOT {

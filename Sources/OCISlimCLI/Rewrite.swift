@@ -64,7 +64,13 @@ extension OCISlimCommand {
         @OptionGroup(title: "Compression")
         var compression: CompressionOptions
 
-        @Option(help: ArgumentHelp("Also write the report as JSON to this file.", valueName: "file.json"))
+        @Option(
+            help: ArgumentHelp(
+                "Also write the report as JSON to this file (- for standard output, instead of the table).",
+                discussion: "The file is claimed before any work and written before the output is published: a "
+                    + "report that cannot be written leaves no output.",
+                valueName: "file.json"
+            ))
         var report: String?
 
         @Flag(help: "Print the report as JSON on standard output instead of a table.")
@@ -110,19 +116,28 @@ extension OCISlimCommand {
 
         func run() async throws {
             Interruption.removeStagingOnSignals()
-            let result = try await PipelineRun.result { try await ImageRewriter(options: options).run() }
-            let jsonBytes = try PipelineRun.json(result)
-            if let report {
+            let destination: ReportDestination?
+            do {
+                destination = try ReportDestination.claim(report)
+            } catch let error as ReportError {
+                StandardError.write("ocislim: error: \(error)\n")
+                throw ExitCode(error.exitCode)
+            }
+            let result = try await PipelineRun.result {
+                try await ImageRewriter(options: options).run(beforePublishing: { report in
+                    if case .file(let file) = destination { try file.write(Array(try PipelineRun.json(report))) }
+                })
+            }
+            if case .file(let file) = destination {
                 do {
-                    try jsonBytes.write(to: URL(fileURLWithPath: report), options: .atomic)
-                } catch {
-                    StandardError.write(
-                        "ocislim: error: cannot write report \(report): \(error.localizedDescription)\n")
-                    throw ExitCode.failure
+                    try file.publish()
+                } catch let error as ReportError {
+                    StandardError.write("ocislim: error: \(error)\n")
+                    throw ExitCode(error.exitCode)
                 }
             }
-            if json {
-                print(String(decoding: jsonBytes, as: UTF8.self))
+            if json || destination.map({ if case .standardOutput = $0 { true } else { false } }) == true {
+                print(String(decoding: try PipelineRun.json(result), as: UTF8.self))
             } else {
                 print(result.renderTable())
             }

@@ -114,6 +114,27 @@ import Testing
         try LayoutFixture.checkLayout(output)
     }
 
+    /// What must not fail after the output exists (the report file) runs before it is published: a failure there
+    /// leaves no output and no staging directory.
+    @Test func aFailureBeforePublishingLeavesNoOutput() async throws {
+        struct ReportFailed: Error {}
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try makeInput(fixture)
+        let output = fixture.path("out")
+        var seen: RewriteReport?
+        await #expect(throws: ReportFailed.self) {
+            _ = try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: .dropOptimized))
+                .run(beforePublishing: { report in
+                    seen = report
+                    throw ReportFailed()
+                })
+        }
+        #expect(seen?.output == output, "the report is finished before publishing")
+        #expect(!FileManager.default.fileExists(atPath: output))
+        #expect(try Directory.entries(fixture.root).filter { $0.contains("ocislim") }.isEmpty)
+    }
+
     @Test func aStagingPathThatIsASymlinkIsRefused() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
