@@ -58,7 +58,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "ocislim", dependencies: ["OCISlimCLI"]),
+        .executableTarget(
+            name: "ocislim",
+            dependencies: ["OCISlimCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: The building blocks' speed, for `make bench` (not a product).
         .executableTarget(name: "ocislim-bench", dependencies: ["ByteIO", "Hashing", "Codecs"]),
