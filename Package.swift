@@ -56,8 +56,11 @@ let package = Package(
             dependencies: [
                 "OCISlim", "ByteIO", "Codecs", "PythonMinimizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
+        // The commit the binary is built from, generated before every build (`ocislim --version`, the JSON report).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "ocislim",
             dependencies: ["OCISlimCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -64,6 +64,8 @@ public struct AuditReport: Codable, Sendable {
         public var report: RewriteReport
     }
 
+    /// The tool that wrote the report (set by the command line).
+    public var tool: ToolInfo?
     /// The audited layout.
     public var input: String
     /// One entry per strategy, in the order compared.

@@ -39,7 +39,8 @@ extension OCISlimCommand {
         }
 
         func run() async throws {
-            let report = try await PipelineRun.result { try await auditor.run() }
+            var report = try await PipelineRun.result { try await auditor.run() }
+            report.tool = OCISlimCommand.tool
             if json {
                 print(String(decoding: try PipelineRun.json(report), as: UTF8.self))
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import OCISlim
 
 /// The `ocislim` command: `rewrite` and `audit`. The `ocislim` executable only runs it, so that tests can parse
 /// command lines with `OCISlimCommand.parseAsRoot` without starting a process.
@@ -16,9 +17,16 @@ public struct OCISlimCommand: AsyncParsableCommand {
               ocislim rewrite --strategy drop-optimized in out
               skopeo copy oci:out:latest docker://registry.example/python:3.12-slim
             """,
+        version: "ocislim \(OCISlimCommand.version) (commit \(buildCommit))",
         subcommands: [Rewrite.self, Audit.self],
         defaultSubcommand: nil
     )
+
+    /// The release version; `--version` adds the commit the binary was built from (Plugins/BuildInfo).
+    public static let version = "0.3.0"
+
+    /// The tool as reports name it.
+    public static let tool = ToolInfo(name: "ocislim", version: version, commit: buildCommit)
 
     /// Makes the command; ArgumentParser fills it from the arguments.
     public init() {}

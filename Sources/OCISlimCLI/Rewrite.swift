@@ -123,11 +123,14 @@ extension OCISlimCommand {
                 StandardError.write("ocislim: error: \(error)\n")
                 throw ExitCode(error.exitCode)
             }
-            let result = try await PipelineRun.result {
+            var result = try await PipelineRun.result {
                 try await ImageRewriter(options: options).run(beforePublishing: { report in
+                    var report = report
+                    report.tool = OCISlimCommand.tool
                     if case .file(let file) = destination { try file.write(Array(try PipelineRun.json(report))) }
                 })
             }
+            result.tool = OCISlimCommand.tool
             if case .file(let file) = destination {
                 do {
                     try file.publish()

@@ -6,6 +6,8 @@ import PythonMinimizer
 public struct RewriteReport: Codable, Sendable {
     /// The tool's report format version.
     public var version = 1
+    /// The tool that wrote the report (set by the command line).
+    public var tool: ToolInfo?
     /// The strategy applied.
     public var strategy: String
     /// `--compression`: `keep`, `gzip`, `zstd` or `none`.
