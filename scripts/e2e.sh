@@ -522,6 +522,11 @@ check_cli_usage() {
     "$OCISLIM" rewrite --strategy nonsense "$IMG" "$WORK/cli/out2" 2> "$WORK/cli/usage" || rc=$?
     cat "$WORK/cli/usage"
     [[ $rc -eq 64 ]] && grep -q "drop-bytecode" "$WORK/cli/usage" || return 1
+    # A mistyped subcommand gets a did-you-mean, through the same usage path.
+    rc=0
+    "$OCISLIM" rewite "$IMG" "$WORK/cli/out2" 2> "$WORK/cli/typo" || rc=$?
+    cat "$WORK/cli/typo"
+    [[ $rc -eq 64 ]] && grep -q "Unknown subcommand 'rewite'. Did you mean 'rewrite'?" "$WORK/cli/typo" || return 1
     # --jobs 0 is refused the same way by both commands (they share the option).
     for command in rewrite audit; do
         rc=0
@@ -547,14 +552,21 @@ check_cli_bad_level() {
         "$WORK/cli/level-keep"
     [[ ! -e "$out" ]] || { echo "OUTPUT exists after a usage error"; return 1; }
 }
-# --report - sends the JSON to standard output instead of the table; a report path that cannot be written is refused
-# before any work (exit 64 for a directory that does not exist), leaving no output.
+# --report - sends the JSON to standard output instead of the table, naming the tool and commit (as --version does); a
+# report path that cannot be written is refused before any work (exit 64 for a missing directory), leaving no output.
 check_cli_report() {
     local rc=0 out="$WORK/cli/out4"
     rm -rf "$out"
     "$OCISLIM" rewrite -q --strategy drop-optimized --report - "$IMG" "$out" > "$WORK/cli/report-stdout"
     jq -e '.images | length > 0' "$WORK/cli/report-stdout" >/dev/null || { echo "stdout is not the JSON report"; return 1; }
     [[ -d "$out" ]] || { echo "no output"; return 1; }
+    # The report and --version name the build: the commit this checkout is at.
+    local head
+    head=$(git -C "$ROOT" rev-parse --short=12 HEAD)
+    jq -e --arg head "$head" '.tool.name == "ocislim" and (.tool.commit | startswith($head))' \
+        "$WORK/cli/report-stdout" >/dev/null || { echo "the report does not name commit $head"; return 1; }
+    "$OCISLIM" --version | tee "$WORK/cli/version"
+    grep -Eq "^ocislim [0-9]+\.[0-9]+\.[0-9]+ \(commit $head(-dirty)?\)$" "$WORK/cli/version"
     "$OCISLIM" rewrite -q --strategy drop-optimized --report "$WORK/cli/no-such-dir/r.json" "$IMG" "$WORK/cli/out5" \
         2> "$WORK/cli/report-stderr" || rc=$?
     cat "$WORK/cli/report-stderr"
