@@ -18,8 +18,12 @@ public final class OutputLayout: Sendable {
     /// The open staging directory holding the lock; closed (releasing it) when the layout goes away.
     private let lock: Int32
 
+    /// Parent directories this layout created (deepest first), removed again if it is discarded.
+    private let createdParents: [String]
+
     /// Checks that `path` does not exist or is an empty directory and lies neither inside `input` nor around it,
-    /// then takes the staging directory, reclaiming one left by a run that died.
+    /// creates its missing parent directories (as skopeo does), then takes the staging directory, reclaiming one left
+    /// by a run that died. All of it happens before any layer is read.
     public init(path: String, input: String) throws {
         let url = URL(fileURLWithPath: path).standardizedFileURL
         self.path = url.path
@@ -27,16 +31,25 @@ public final class OutputLayout: Sendable {
         stagingPath = parent + "/.\(url.lastPathComponent).ocislim"
         try Self.checkEmpty(self.path)
         try Self.checkApart(output: self.path, staging: stagingPath, input: input)
-        lock = try Self.lockStaging(stagingPath, output: self.path)
+        let created = try Self.createParents(parent)
+        createdParents = created
+        do {
+            lock = try Self.lockStaging(stagingPath, output: self.path)
+        } catch {
+            Self.removeCreated(created)
+            throw error
+        }
         do {
             // Held by us: whatever is inside was left by a run that no longer exists.
             try Directory.removeContents(stagingPath)
             blobs = try LayoutBlobStore(layoutPath: stagingPath)
         } catch {
             close(lock)
+            try? Directory.removeTree(stagingPath)
+            Self.removeCreated(created)
             throw OCIError.output(path: stagingPath, reason: "\(error)")
         }
-        StagingRegistry.shared.add(stagingPath)
+        StagingRegistry.shared.add(stagingPath, createdParents: created)
     }
 
     deinit { close(lock) }
@@ -67,6 +80,32 @@ public final class OutputLayout: Sendable {
     public func discard() {
         StagingRegistry.shared.remove(stagingPath)
         try? Directory.removeTree(stagingPath)
+        Self.removeCreated(createdParents)
+    }
+
+    /// Creates the missing directories of `parent`, top down; returns them deepest first.
+    private static func createParents(_ parent: String) throws -> [String] {
+        var missing: [String] = []
+        var directory = parent
+        while !FileManager.default.fileExists(atPath: directory), directory != "/" {
+            missing.append(directory)
+            directory = URL(fileURLWithPath: directory).deletingLastPathComponent().path
+        }
+        var created: [String] = []
+        for directory in missing.reversed() {
+            guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
+                let code = errno
+                removeCreated(created.reversed())
+                throw OCIError.output(path: directory, reason: ByteIOError.reason(code))
+            }
+            created.append(directory)
+        }
+        return created.reversed()
+    }
+
+    /// Removes directories this layout created, deepest first, as long as they are empty.
+    fileprivate static func removeCreated(_ directories: some Sequence<String>) {
+        for directory in directories { rmdir(directory) }
     }
 
     private static func checkEmpty(_ path: String) throws {
@@ -120,14 +159,17 @@ public final class StagingRegistry: @unchecked Sendable {
 
     // Guarded by `lock`: layouts come and go on any task, the signal handler reads from its own queue.
     private let lock = NSLock()
-    private var paths: Set<String> = []
+    private var paths: [String: [String]] = [:]
 
-    func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
-    func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+    func add(_ path: String, createdParents: [String]) { lock.withLock { paths[path] = createdParents } }
+    func remove(_ path: String) { lock.withLock { _ = paths.removeValue(forKey: path) } }
 
-    /// Removes every staging directory still registered; returns once they are gone.
+    /// Removes every staging directory still registered, and the parents its run created; returns once they are gone.
     public func removeAll() {
         let paths = lock.withLock { self.paths }
-        for path in paths { try? Directory.removeTree(path) }
+        for (path, createdParents) in paths {
+            try? Directory.removeTree(path)
+            OutputLayout.removeCreated(createdParents)
+        }
     }
 }

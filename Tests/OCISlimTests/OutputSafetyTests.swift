@@ -114,6 +114,26 @@ import Testing
         try LayoutFixture.checkLayout(output)
     }
 
+    /// A missing parent of the output is created (as skopeo does); a run that fails removes what it created.
+    @Test func missingParentsAreCreatedAndRemovedAgainOnFailure() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try makeInput(fixture)
+        try await rewrite(input, fixture.path("a/b/out"))
+        try LayoutFixture.checkLayout(fixture.path("a/b/out"))
+
+        let layers = try FileManager.default.contentsOfDirectory(atPath: input + "/blobs/sha256")
+        for blob in layers {
+            let path = input + "/blobs/sha256/" + blob
+            // The layer is the only gzip blob (magic 1f 8b): without it the rewrite fails after the output side is set up.
+            if try Data(contentsOf: URL(fileURLWithPath: path)).prefix(2) == Data([0x1f, 0x8b]) {
+                try FileManager.default.removeItem(atPath: path)
+            }
+        }
+        await #expect(throws: (any Error).self) { try await rewrite(input, fixture.path("c/d/out")) }
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("c")), "the parents it created are gone")
+    }
+
     /// What must not fail after the output exists (the report file) runs before it is published: a failure there
     /// leaves no output and no staging directory.
     @Test func aFailureBeforePublishingLeavesNoOutput() async throws {
