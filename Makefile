@@ -5,7 +5,7 @@ SWIFT    ?= swift
 OCISLIM  := .build/release/ocislim
 IMAGE    := .cache/images/python-debian
 DEMO_OUT := .cache/demo/out
-STRATEGY ?= drop-bytecode
+STRATEGY ?= dedup
 BENCH_ARGS ?=
 
 .PHONY: all setup build release lint format test unit e2e faults demo bench bench-memory fuzz fuzz-build fuzz-short \
@@ -45,12 +45,22 @@ e2e: release
 faults: release
 	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh
 
-## Build the real sample image (once; cached in .cache/), rewrite it and print the report.
+## Build the real sample image (once; cached in .cache/), show what each strategy would save (audit), rewrite it with
+## the default strategy, print the report and the next commands to try.
 demo: release
 	bash scripts/make-test-image.sh $(IMAGE)
+	@echo; echo "== What each strategy would save on $(IMAGE) (ocislim audit):"
+	$(OCISLIM) audit -q $(IMAGE)
 	rm -rf $(DEMO_OUT) && mkdir -p $(dir $(DEMO_OUT))
+	@echo; echo "== Rewriting with --strategy $(STRATEGY) (the default; STRATEGY=drop-bytecode make demo for another):"
 	$(OCISLIM) rewrite --strategy $(STRATEGY) --report $(DEMO_OUT).json $(IMAGE) $(DEMO_OUT)
-	@echo "JSON report: $(DEMO_OUT).json"
+	@echo
+	@echo "Next:"
+	@echo "  binary:      $(CURDIR)/$(OCISLIM)   ($(OCISLIM) --version; $(OCISLIM) rewrite --help)"
+	@echo "  JSON report: $(DEMO_OUT).json"
+	@echo "  inspect:     skopeo inspect oci:$(DEMO_OUT):latest"
+	@echo "  push:        skopeo copy oci:$(DEMO_OUT):latest docker://REGISTRY/IMAGE:TAG"
+	@echo "  compare:     $(OCISLIM) audit --json $(IMAGE) | jq '.strategies[] | {name, saved: .report.totals}'"
 
 ## Benchmarks against peers (issue 4, BENCHMARKS.md): makes the images (cached), runs ocislim and its peers
 ## alternately, prints medians and ratios, writes .cache/bench/results.{json,md} and docs/benchmarks.png.
