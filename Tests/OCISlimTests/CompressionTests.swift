@@ -378,7 +378,10 @@ import Testing
         let table = report.renderTable()
         #expect(table.hasPrefix("ocislim rewrite --strategy dedup --compression zstd --compression-level 7: "))
         #expect(table.contains("  codec  "))
-        #expect(table.contains("gzip → zstd"))
+        // The old codec on a layer's first row, the new one under it.
+        let rows = table.split(separator: "\n")
+        let first = try #require(rows.firstIndex { $0.hasPrefix("0 ") })
+        #expect(rows[first].contains("  gzip  ") && rows[first + 1].contains("→ zstd"), "\(table)")
         #expect(table.contains("total: 2 of 2 layers rewritten (2 recompressed); "))
 
         let encoder = JSONEncoder()
@@ -395,6 +398,22 @@ import Testing
 
         let kept = try await rewrite(input, fixture.path("kept"), compression: .keep)
         #expect(kept.renderTable().hasPrefix("ocislim rewrite --strategy dedup: "))
+    }
+
+    /// The text report fits in 120 columns (the first line, which names the paths, aside): old and new values are
+    /// stacked on two rows, and the categories saved one a row.
+    @Test func theTableFitsIn120Columns() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let input = try fixture.writeLayout("in", images: [try RewriteTests.pythonImage()])
+        for strategy in [Strategy.dedup, .dropBytecode, .sourceless] {
+            let report = try await rewrite(
+                input, fixture.path("out-\(strategy)"), strategy: strategy, compression: .codec(.zstd)
+            )
+            let rows = report.renderTable().split(separator: "\n").dropFirst()
+            #expect(rows.allSatisfy { $0.count <= 120 }, "\(rows.filter { $0.count > 120 })")
+            #expect(rows.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("→ ") }, "\(strategy)")
+        }
     }
 
     @Test func auditWithACodecPredictsTheRewrite() async throws {

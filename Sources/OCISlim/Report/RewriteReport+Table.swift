@@ -10,30 +10,17 @@ extension RewriteReport {
             lines.append("")
             lines.append("image \(image.name)  manifest \(image.manifest.old.short) → \(image.manifest.new.short)")
             var rows: [[String]] = [
-                [
-                    "layer", "blob", "codec", "compressed", "uncompressed", "removed", "added", "linked",
-                    "saved by category",
-                ]
+                ["layer", "blob", "codec", "compressed", "uncompressed", "removed", "added", "linked", "saved"]
             ]
-            for layer in image.layers {
-                rows.append([
-                    "\(layer.index)",
-                    layer.unchanged
-                        ? "\(layer.blob.old.short) (unchanged)" : "\(layer.blob.old.short) → \(layer.blob.new.short)",
-                    Self.codecs(layer.compression),
-                    Self.sizes(layer.compressedSize),
-                    Self.sizes(layer.uncompressedSize),
-                    "\(layer.filesRemoved)", "\(layer.filesAdded)", "\(layer.filesHardlinked)",
-                    Self.categories(layer.bytesSaved),
-                ])
-            }
+            for layer in image.layers { rows += Self.layerRows(layer) }
             lines.append(contentsOf: Self.align(rows))
             if image.modules.converted > 0 || !image.modules.kept.isEmpty {
-                let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                let kept = image.modules.kept.sorted { $0.key < $1.key }
                 lines.append(
-                    "modules: \(image.modules.converted) converted to sourceless bytecode; sources kept: "
-                        + (kept.isEmpty ? "none" : kept.joined(separator: ", "))
+                    "modules: \(image.modules.converted) converted to sourceless bytecode; sources kept:"
+                        + (kept.isEmpty ? " none" : "")
                 )
+                lines += kept.map { "  \($0.value) \($0.key)" }
             }
             if !image.environmentAdded.isEmpty {
                 lines.append("config Env += \(image.environmentAdded.joined(separator: " "))")
@@ -43,12 +30,49 @@ extension RewriteReport {
         lines.append(
             "total: \(totals.layersRewritten) of \(totals.layers) layers rewritten"
                 + (totals.layersRecompressed > 0 ? " (\(totals.layersRecompressed) recompressed); " : "; ")
-                + "compressed \(Self.sizes(totals.compressedSize)); uncompressed \(Self.sizes(totals.uncompressedSize)); "
                 + "\(totals.filesRemoved) files removed, \(totals.filesAdded) added, \(totals.filesHardlinked) hardlinked"
+        )
+        lines.append(
+            "size: compressed \(Self.sizes(totals.compressedSize)); uncompressed \(Self.sizes(totals.uncompressedSize))"
         )
         if !totals.bytesSaved.isEmpty { lines.append("saved: \(Self.categories(totals.bytesSaved))") }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// A layer's rows: the old blob, codec and sizes on the first, the new ones under them (`→`), and what was saved
+    /// one category a line, so the table stays within 120 columns however many categories a layer has.
+    static func layerRows(_ layer: LayerReport) -> [[String]] {
+        let saved = layer.bytesSaved.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteCount($0.value))" }
+        var first = [
+            "\(layer.index)", layer.blob.old.short, layer.compression.old.rawValue,
+            ByteCount(layer.compressedSize.old).description, ByteCount(layer.uncompressedSize.old).description,
+            "\(layer.filesRemoved)", "\(layer.filesAdded)", "\(layer.filesHardlinked)",
+        ]
+        guard !layer.unchanged || layer.compression.old != layer.compression.new else {
+            first += ["unchanged"]
+            return [first]
+        }
+        first += [saved.first ?? "-"]
+        var rows = [
+            first,
+            [
+                "", "→ " + layer.blob.new.short,
+                layer.compression.new == layer.compression.old ? "" : "→ " + layer.compression.new.rawValue,
+                newSize(layer.compressedSize), newSize(layer.uncompressedSize), "", "", "",
+                saved.dropFirst().first ?? "",
+            ],
+        ]
+        rows += saved.dropFirst(2).map { ["", "", "", "", "", "", "", "", $0] }
+        return rows
+    }
+
+    /// "79.4 MiB -19.9%": a new size and its change from the old one.
+    static func newSize(_ change: SizeChange) -> String {
+        guard change.old != change.new else { return ByteCount(change.new).description }
+        let percent = change.old > 0 ? Double(change.change) * 100 / Double(change.old) : 0
+        let sign = change.change > 0 ? "+" : ""
+        return "\(ByteCount(change.new)) \(sign)\(String(format: "%.1f", percent))%"
     }
 
     /// ` --compression zstd --compression-level 19` as given, or nothing for the default (`keep`, default levels).
@@ -81,7 +105,7 @@ extension RewriteReport {
         return rows.map { row in
             row.enumerated().map { column, cell in
                 cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").trimmingTrailingSpaces()
         }
     }
 }
@@ -100,5 +124,12 @@ struct ByteCount: CustomStringConvertible {
             unit += 1
         }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    }
+}
+
+extension String {
+    /// The string without the spaces that pad its last cell (leading ones line up continuation rows).
+    fileprivate func trimmingTrailingSpaces() -> String {
+        String(self[..<(lastIndex { $0 != " " }.map { index(after: $0) } ?? startIndex)])
     }
 }
