@@ -11,10 +11,13 @@ enum PipelineRun {
         do {
             return try await work()
         } catch {
-            StandardError.write("ocislim: error: \(error)\n")
+            StandardError.write(errorLine(error) + "\n")
             throw exitCode(for: error)
         }
     }
+
+    /// How a failed run says so: the parser's own style (`Error: …`), so every error of the command reads alike.
+    static func errorLine(_ error: any Error) -> String { "Error: \(error)" }
 
     /// The exit status of a failed run, by its cause (`FailureKind`): 1 when the input is invalid (the message names
     /// the file, blob or tar entry), 2 for an I/O or resource failure a retry may fix (disk full, I/O error, output

@@ -120,7 +120,7 @@ extension OCISlimCommand {
             do {
                 destination = try ReportDestination.claim(report)
             } catch let error as ReportError {
-                StandardError.write("ocislim: error: \(error)\n")
+                StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw ExitCode(error.exitCode)
             }
             var result = try await PipelineRun.result {
@@ -135,7 +135,7 @@ extension OCISlimCommand {
                 do {
                     try file.publish()
                 } catch let error as ReportError {
-                    StandardError.write("ocislim: error: \(error)\n")
+                    StandardError.write(PipelineRun.errorLine(error) + "\n")
                     throw ExitCode(error.exitCode)
                 }
             }

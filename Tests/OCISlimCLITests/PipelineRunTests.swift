@@ -23,6 +23,12 @@ import Testing
         #expect(PipelineRun.exitCode(for: OCIError.outputBusy(path: "/o", staging: "/.o.ocislim")).rawValue == 2)
     }
 
+    /// Run-time errors read like the parser's: one style for every error the command prints.
+    @Test func aFailedRunSpeaksInTheParsersStyle() {
+        #expect(
+            PipelineRun.errorLine(OCIError.outputNotEmpty(path: "/o")) == "Error: output /o exists and is not empty")
+    }
+
     @Test func anyOtherFailureIsExitStatusOne() {
         #expect(PipelineRun.exitCode(for: SomeFailure()) == .failure)
         #expect(PipelineRun.exitCode(for: CocoaError(.fileNoSuchFile)).rawValue == 1)
