@@ -36,8 +36,11 @@ format:
 ## short fuzz pass (10 s per libFuzzer target).
 test: unit e2e faults fuzz-short
 
+# `swift build --build-tests` first: `swift test`'s own build does not rerun the BuildInfo plugin's prebuild
+# command, so after a commit it would test a binary that still names the previous one.
 unit: setup
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
 
 e2e: release
 	OCISLIM=$(OCISLIM) bash scripts/e2e.sh
@@ -97,9 +100,12 @@ fuzz-short:
 TSAN_SKIP := otherLevelsDoNotDependOnTheThreadCount
 
 sanitize: setup
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp:print_suppressions=0 SWIFT_BACKTRACE=enable=no \
-		$(SWIFT) test --sanitize=address --scratch-path .build-asan
-	SWIFT_BACKTRACE=enable=no $(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip $(TSAN_SKIP)
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan \
+		--skip $(TSAN_SKIP)
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan .cache
