@@ -20,6 +20,17 @@ public enum Whiteout: Equatable, Sendable {
         }
     }
 
+    /// Whether an entry name uses the whiteout prefix without naming a file: `.wh.` followed by nothing, `.` or
+    /// `..`, or a `.wh..wh.` name other than the opaque marker (the spec reserves that prefix). `init?` would read
+    /// such a name as deleting its own directory or its parent.
+    public static func namesNothing(_ name: some Collection<UInt8>) -> Bool {
+        let prefix = Array(".wh.".utf8)
+        guard name.starts(with: prefix) else { return false }
+        let hidden = name.dropFirst(prefix.count)
+        if hidden.isEmpty || hidden.elementsEqual([0x2e]) || hidden.elementsEqual([0x2e, 0x2e]) { return true }
+        return hidden.starts(with: prefix) && !name.elementsEqual(".wh..wh..opq".utf8)
+    }
+
     /// The whiteout entry's own name for hiding `path`.
     public static func entryPath(hiding path: ImagePath) -> ImagePath {
         path.parent.appending(".wh." + path.name.text)

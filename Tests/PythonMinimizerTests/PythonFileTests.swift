@@ -110,3 +110,12 @@ import Testing
             PycHeader([0xa7, 0x0d, 0x0d, 0x0a] + [9, 0, 0, 0] + [UInt8](repeating: 0, count: 8)) == nil, "bad flags")
     }
 }
+
+/// Whiteout names that name no file: the prefix alone, `.` or `..` after it, a reserved `.wh..wh.` name.
+@Suite struct WhiteoutNameTests {
+    @Test(arguments: [".wh.", ".wh..", ".wh...", ".wh..wh.x", ".wh..wh."])
+    func namesNothing(name: String) { #expect(Whiteout.namesNothing(Array(name.utf8))) }
+
+    @Test(arguments: [".wh.a.pyc", ".wh..wh..opq", ".wh..hidden", "a.wh.", "plain"])
+    func namesSomething(name: String) { #expect(!Whiteout.namesNothing(Array(name.utf8))) }
+}

@@ -73,10 +73,7 @@ struct EntryRules {
 
     mutating func check(_ entry: TarEntry) throws {
         let name = entry.path.bytes
-        let components = name.split(separator: 0x2f, omittingEmptySubsequences: true)
-        if components.contains(where: { $0.elementsEqual([0x2e, 0x2e]) }) {
-            throw UnsafeEntry.parentComponent(entry.path)
-        }
+        if Self.hasParentComponent(name) { throw UnsafeEntry.parentComponent(entry.path) }
         if name.first == 0x2f { throw UnsafeEntry.absoluteName(entry.path) }
         let path = ImagePath(tarName: name)
         if !path.bytes.isEmpty,
@@ -90,7 +87,7 @@ struct EntryRules {
         if let earlier = seen[path], earlier.kind != .directory || entry.kind != .directory {
             throw UnsafeEntry.duplicatePath(entry.path, earlier: earlier.name)
         }
-        if Self.isInvalidWhiteout(path.name) { throw UnsafeEntry.invalidWhiteout(entry.path) }
+        if Whiteout.namesNothing(path.name) { throw UnsafeEntry.invalidWhiteout(entry.path) }
         if entry.kind == .hardlink {
             try checkHardlink(entry)
         }
@@ -99,8 +96,7 @@ struct EntryRules {
 
     private func checkHardlink(_ entry: TarEntry) throws {
         let target = entry.linkTarget ?? TarPath(bytes: [])
-        let components = target.bytes.split(separator: 0x2f, omittingEmptySubsequences: true)
-        if target.bytes.first == 0x2f || components.contains(where: { $0.elementsEqual([0x2e, 0x2e]) })
+        if target.bytes.first == 0x2f || Self.hasParentComponent(target.bytes)
             || ImagePath(tarName: target.bytes).bytes.isEmpty
         {
             throw UnsafeEntry.hardlinkOutside(entry.path, target: target)
@@ -113,12 +109,8 @@ struct EntryRules {
         }
     }
 
-    /// `.wh.` followed by nothing, `.` or `..`, or a `.wh..wh.` name other than the opaque marker.
-    static func isInvalidWhiteout(_ name: ArraySlice<UInt8>) -> Bool {
-        let prefix = Array(".wh.".utf8)
-        guard name.starts(with: prefix) else { return false }
-        let hidden = name.dropFirst(prefix.count)
-        if hidden.isEmpty || hidden.elementsEqual([0x2e]) || hidden.elementsEqual([0x2e, 0x2e]) { return true }
-        return hidden.starts(with: prefix) && !name.elementsEqual(".wh..wh..opq".utf8)
+    /// Whether a name has a `..` component: read under the root, it would reach above it.
+    private static func hasParentComponent(_ name: [UInt8]) -> Bool {
+        name.split(separator: 0x2f, omittingEmptySubsequences: true).contains { $0.elementsEqual([0x2e, 0x2e]) }
     }
 }

@@ -70,9 +70,7 @@ extension RewriteReport {
     /// "79.4 MiB -19.9%": a new size and its change from the old one.
     static func newSize(_ change: SizeChange) -> String {
         guard change.old != change.new else { return ByteCount(change.new).description }
-        let percent = change.old > 0 ? Double(change.change) * 100 / Double(change.old) : 0
-        let sign = change.change > 0 ? "+" : ""
-        return "\(ByteCount(change.new)) \(sign)\(String(format: "%.1f", percent))%"
+        return "\(ByteCount(change.new)) \(percent(change))"
     }
 
     /// ` --compression zstd --compression-level 19` as given, or nothing for the default (`keep`, default levels).
@@ -88,9 +86,13 @@ extension RewriteReport {
 
     static func sizes(_ change: SizeChange) -> String {
         guard change.old != change.new else { return ByteCount(change.old).description }
+        return "\(ByteCount(change.old)) → \(ByteCount(change.new)) (\(percent(change)))"
+    }
+
+    /// "-19.9%", "+84.8%": a size change relative to the old size.
+    static func percent(_ change: SizeChange) -> String {
         let percent = change.old > 0 ? Double(change.change) * 100 / Double(change.old) : 0
-        let sign = change.change > 0 ? "+" : ""
-        return "\(ByteCount(change.old)) → \(ByteCount(change.new)) (\(sign)\(String(format: "%.1f", percent))%)"
+        return (change.change > 0 ? "+" : "") + String(format: "%.1f", percent) + "%"
     }
 
     static func categories(_ saved: [String: Int64]) -> String {
