@@ -12,19 +12,7 @@ import Testing
     private func makeInput(_ fixture: LayoutFixture, compression: Compression = .gzip) throws -> (
         String, Descriptor
     ) {
-        let input = try fixture.writeLayout(
-            "in",
-            images: [
-                [
-                    FixtureLayer(
-                        entries: [
-                            .text("usr/lib/python3.11/m.py", "X = 1\n"),
-                            .file(
-                                "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
-                                try LayoutFixture.compile("X = 1\n")),
-                        ], compression: compression)
-                ]
-            ])
+        let input = try fixture.writeSmallPythonLayout(compression: compression)
         let index = try ImageIndex.decode(
             Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
         let manifestBytes = try ImageLayout(path: input).readDocument(try #require(index.manifests.first))

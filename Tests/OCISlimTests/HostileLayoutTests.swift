@@ -343,18 +343,7 @@ import Testing
 
     /// A valid one-layer Python image to break.
     private func makeInput(_ fixture: LayoutFixture) throws -> (String, Image) {
-        let input = try fixture.writeLayout(
-            "in",
-            images: [
-                [
-                    FixtureLayer(entries: [
-                        .text("usr/lib/python3.11/m.py", "X = 1\n"),
-                        .file(
-                            "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
-                            try LayoutFixture.compile("X = 1\n")),
-                    ])
-                ]
-            ])
+        let input = try fixture.writeSmallPythonLayout()
         let index = try ImageIndex.decode(
             Array(try Data(contentsOf: URL(fileURLWithPath: input + "/index.json"))), what: "index")
         let descriptor = try #require(index.manifests.first)

@@ -12,20 +12,7 @@ import Testing
 /// The output never lands inside the input, two runs never write one output, and a dead run's leftovers are
 /// reclaimed by the next.
 @Suite struct OutputSafetyTests {
-    private func makeInput(_ fixture: LayoutFixture) throws -> String {
-        try fixture.writeLayout(
-            "in",
-            images: [
-                [
-                    FixtureLayer(entries: [
-                        .text("usr/lib/python3.11/m.py", "X = 1\n"),
-                        .file(
-                            "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
-                            try LayoutFixture.compile("X = 1\n")),
-                    ])
-                ]
-            ])
-    }
+    private func makeInput(_ fixture: LayoutFixture) throws -> String { try fixture.writeSmallPythonLayout() }
 
     private func rewrite(_ input: String, _ output: String) async throws {
         _ = try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: .dropOptimized))

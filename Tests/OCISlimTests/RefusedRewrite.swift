@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import OCISlim
 import PythonMinimizer
@@ -28,5 +29,24 @@ enum RefusedRewrite {
         }
         Issue.record("the rewrite should have been refused", sourceLocation: sourceLocation)
         return ""
+    }
+}
+
+extension LayoutFixture {
+    /// A valid one-layer Python image (a module and its optimized bytecode) at `in`, for tests to break or rewrite.
+    func writeSmallPythonLayout(compression: Compression = .gzip) throws -> String {
+        try writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(
+                        entries: [
+                            .text("usr/lib/python3.11/m.py", "X = 1\n"),
+                            .file(
+                                "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
+                                try LayoutFixture.compile("X = 1\n")),
+                        ], compression: compression)
+                ]
+            ])
     }
 }
