@@ -42,12 +42,15 @@ let package = Package(
 
         // MARK: The domain: the OCI image model and the Python minimizer. No C modules here.
         .target(name: "OCIImage", dependencies: ["ByteIO", "Hashing", "Codecs"]),
+        .target(name: "ImageArchive", dependencies: ["ByteIO", "Hashing", "Codecs", "TarStream", "OCIImage"]),
         .target(name: "PythonMinimizer"),
 
         // MARK: The pipeline: read layout → plan → rewrite layers → write documents → report.
         .target(
             name: "OCISlim",
-            dependencies: ["ByteIO", "Hashing", "Codecs", "TarStream", "OCIImage", "PythonMinimizer"]
+            dependencies: [
+                "ByteIO", "Hashing", "Codecs", "TarStream", "OCIImage", "ImageArchive", "PythonMinimizer",
+            ]
         ),
 
         // MARK: The command line: parse arguments, call the pipeline, print; the executable only runs it.
@@ -81,9 +84,14 @@ let package = Package(
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "ByteIO", "Hashing", "TestSupport"]),
         .testTarget(name: "PythonMinimizerTests", dependencies: ["PythonMinimizer", "Hashing", "TestSupport"]),
         .testTarget(
+            name: "ImageArchiveTests",
+            dependencies: ["ImageArchive", "OCIImage", "TarStream", "ByteIO", "Hashing", "TestSupport"]
+        ),
+        .testTarget(
             name: "OCISlimTests",
             dependencies: [
-                "OCISlim", "OCIImage", "TarStream", "Codecs", "ByteIO", "Hashing", "PythonMinimizer", "TestSupport",
+                "OCISlim", "OCIImage", "ImageArchive", "TarStream", "Codecs", "ByteIO", "Hashing", "PythonMinimizer",
+                "TestSupport",
             ]
         ),
         .testTarget(

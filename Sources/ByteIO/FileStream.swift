@@ -98,3 +98,46 @@ public final class FileSink: ByteSink {
 
 @available(*, unavailable)
 extension FileSink: Sendable {}
+
+/// Writes to standard output (a pipe, a terminal or a file the shell opened); `finish()` flushes nothing further,
+/// since the bytes are written as they come.
+public final class StandardOutputSink: ByteSink {
+    public init() {}
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var next = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let count = Glibc.write(STDOUT_FILENO, next, remaining)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ByteIOError.write(path: "standard output", errno: errno)
+            }
+            remaining -= count
+            next += count
+        }
+    }
+
+    public func finish() throws {}
+}
+
+@available(*, unavailable)
+extension StandardOutputSink: Sendable {}
+
+/// Reads standard input (a pipe or a file the shell opened).
+public final class StandardInputSource: ByteSource {
+    public init() {}
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let count = Glibc.read(STDIN_FILENO, base, buffer.count)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            throw ByteIOError.read(path: "standard input", errno: errno)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension StandardInputSource: Sendable {}

@@ -8,10 +8,10 @@ public protocol BlobStore: Sendable {
     /// Starts a new blob; with a `verifiedDigest` the writer trusts its caller to have checked the bytes against it
     /// and does not hash them again.
     func makeWriter(verifiedDigest: Digest?) throws -> any BlobWriter
-    /// Stores a blob of an input layout as it is, verifying it on the way. `verifiedBefore` says this run already
+    /// Stores a blob of an input image as it is, verifying it on the way. `verifiedBefore` says this run already
     /// read the blob and checked it against its digest (a scanned layer): a store that keeps nothing need not read
     /// it again.
-    func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int, verifiedBefore: Bool) throws
+    func copy(_ descriptor: Descriptor, from source: any ImageSource, threads: Int, verifiedBefore: Bool) throws
 }
 
 extension BlobStore {
@@ -27,8 +27,8 @@ extension BlobStore {
     }
 
     /// Copies a blob with one thread, verifying it.
-    public func copy(_ descriptor: Descriptor, from layout: ImageLayout) throws {
-        try copy(descriptor, from: layout, threads: 1, verifiedBefore: false)
+    public func copy(_ descriptor: Descriptor, from source: any ImageSource) throws {
+        try copy(descriptor, from: source, threads: 1, verifiedBefore: false)
     }
 }
 
@@ -59,11 +59,12 @@ public struct LayoutBlobStore: BlobStore {
         try FileBlobWriter(directory: directory, verifiedDigest: verifiedDigest)
     }
 
-    /// Copies a blob from an input layout, verifying it on the way (it is hashed once, by the source).
+    /// Copies a blob from an input image, verifying it on the way (it is hashed once, by the source).
     ///
     /// With `threads` of 2 or more the blob is read and verified on a thread of its own while this one writes.
-    public func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int, verifiedBefore: Bool) throws {
-        let blob = try layout.openBlob(descriptor)
+    public func copy(_ descriptor: Descriptor, from source: any ImageSource, threads: Int, verifiedBefore: Bool) throws
+    {
+        let blob = try source.openBlob(descriptor)
         let source: ByteSource = threads > 1 ? ReadAheadSource(upstream: blob) : blob
         let writer = try makeWriter(verifiedDigest: descriptor.digest)
         // The source throws at its end unless the bytes had the descriptor's digest; the blob is then never renamed.
@@ -87,10 +88,11 @@ public struct CountingBlobStore: BlobStore {
         try CountingBlobWriter(verifiedDigest: verifiedDigest)
     }
 
-    public func copy(_ descriptor: Descriptor, from layout: ImageLayout, threads: Int, verifiedBefore: Bool) throws {
+    public func copy(_ descriptor: Descriptor, from source: any ImageSource, threads: Int, verifiedBefore: Bool) throws
+    {
         guard !verifiedBefore else { return }
         // The source throws at its end unless the bytes have the descriptor's size and digest.
-        _ = try layout.openBlob(descriptor).copy(to: CountingSink())
+        _ = try source.openBlob(descriptor).copy(to: CountingSink())
     }
 }
 

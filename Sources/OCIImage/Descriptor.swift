@@ -54,4 +54,24 @@ public struct Platform: Codable, Hashable, Sendable {
 
     /// `os/architecture[/variant]`.
     public var name: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
+
+    /// Makes a platform.
+    public init(architecture: String, os: String, variant: String? = nil) {
+        self.architecture = architecture
+        self.os = os
+        self.variant = variant
+    }
+
+    /// Parses `OS/ARCH[/VARIANT]`, as `--platform` takes it; nil when it has another form.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard (2...3).contains(parts.count), !parts.contains(where: \.isEmpty) else { return nil }
+        self.init(architecture: parts[1], os: parts[0], variant: parts.count == 3 ? parts[2] : nil)
+    }
+
+    /// Whether an image built for `self` is what `wanted` asks for: same OS and architecture, and the same variant
+    /// when `wanted` names one.
+    public func satisfies(_ wanted: Platform) -> Bool {
+        os == wanted.os && architecture == wanted.architecture && (wanted.variant == nil || variant == wanted.variant)
+    }
 }

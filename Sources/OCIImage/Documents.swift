@@ -52,6 +52,16 @@ public struct ImageConfig: Codable, Sendable {
 
     public var rootfs: RootFS
     public var config: Execution?
+    /// The platform the image is built for (`--platform` matches it when the image's descriptor names none).
+    public var os: String?
+    public var architecture: String?
+    public var variant: String?
+
+    /// The image's platform, when the config names one.
+    public var platform: Platform? {
+        guard let os, let architecture else { return nil }
+        return Platform(architecture: architecture, os: os, variant: variant)
+    }
 }
 
 extension ImageIndex {

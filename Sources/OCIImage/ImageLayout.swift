@@ -6,9 +6,13 @@ import Hashing
 /// A read-only OCI image layout directory: `oci-layout`, `index.json`, `blobs/<alg>/<hex>`.
 ///
 /// Every blob is verified against its descriptor as it is read: size and digest.
-public struct ImageLayout: Sendable {
+public struct ImageLayout: ImageSource {
     /// The layout's directory.
     public let path: String
+
+    public var name: String { path }
+    public var shape: ImageShape { .layout }
+    public var indexName: String { "\(path)/index.json" }
 
     /// Documents (manifests, configs, indexes) larger than this are refused rather than read into memory.
     public static let documentLimit = 64 << 20
@@ -68,6 +72,8 @@ public struct ImageLayout: Sendable {
     /// Whether the blob's file exists.
     public func hasBlob(_ digest: Digest) -> Bool { FileManager.default.fileExists(atPath: blobPath(digest)) }
 
+    public func blobLocation(_ digest: Digest) -> String { blobPath(digest) }
+
     /// Opens a blob for streaming; the source throws at its end if size or digest differ from the descriptor.
     public func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource {
         let blobPath = blobPath(descriptor.digest)
@@ -81,26 +87,18 @@ public struct ImageLayout: Sendable {
         }
         return try VerifyingBlobSource(file: file, descriptor: descriptor)
     }
-
-    /// Reads a small blob (a manifest, config or index) whole, verified.
-    public func readDocument(_ descriptor: Descriptor) throws -> [UInt8] {
-        let what = "blob \(descriptor.digest)"
-        guard descriptor.size <= Int64(Self.documentLimit) else {
-            throw OCIError.documentTooLarge(what: what, size: descriptor.size, limit: Self.documentLimit)
-        }
-        return try Self.readDocument(from: try openBlob(descriptor), what: what, size: descriptor.size)
-    }
 }
 
 /// A blob's bytes, hashed and counted on the way; a mismatch with the descriptor throws at the latest at the end.
 public final class VerifyingBlobSource: ByteSource {
-    private let file: FileSource
+    private let file: ByteSource
     private let hasher: SHA256Hasher
     private let descriptor: Descriptor
     private var count: Int64 = 0
     private var verified = false
 
-    init(file: FileSource, descriptor: Descriptor) throws {
+    /// Verifies `file`'s bytes against `descriptor`.
+    public init(file: ByteSource, descriptor: Descriptor) throws {
         self.file = file
         self.descriptor = descriptor
         self.hasher = try SHA256Hasher()

@@ -76,6 +76,23 @@ public final class OutputLayout: Sendable {
         try Directory.sync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
+    /// Publishes an archive made from the finished staging layout instead of the layout itself: `write` streams it
+    /// into a file inside the staging directory, which is flushed, renamed to the output path (which must not exist)
+    /// and made durable; the staging directory is then removed.
+    public func publishArchive(_ write: (ByteSink) throws -> Void) throws {
+        let archivePath = stagingPath + "/.archive"
+        let file = try FileSink(creating: archivePath)
+        try write(file)
+        try file.finish()
+        guard !FileManager.default.fileExists(atPath: path) else { throw OCIError.outputNotEmpty(path: path) }
+        guard rename(archivePath, path) == 0 else {
+            throw OCIError.output(path: path, reason: ByteIOError.reason(errno))
+        }
+        try Directory.sync(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        StagingRegistry.shared.remove(stagingPath)
+        try? Directory.removeTree(stagingPath)
+    }
+
     /// Removes the staging directory; used when the rewrite fails.
     public func discard() {
         StagingRegistry.shared.remove(stagingPath)
@@ -162,7 +179,12 @@ public final class StagingRegistry: @unchecked Sendable {
     private var paths: [String: [String]] = [:]
 
     func add(_ path: String, createdParents: [String]) { lock.withLock { paths[path] = createdParents } }
-    func remove(_ path: String) { lock.withLock { _ = paths.removeValue(forKey: path) } }
+
+    /// Registers a temporary directory of this run (standard input spilled to disk) for removal on interruption.
+    public func add(temporary path: String) { add(path, createdParents: []) }
+
+    /// Forgets a directory that was removed or published.
+    public func remove(_ path: String) { lock.withLock { _ = paths.removeValue(forKey: path) } }
 
     /// Removes every staging directory still registered, and the parents its run created; returns once they are gone.
     public func removeAll() {

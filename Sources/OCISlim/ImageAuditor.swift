@@ -4,8 +4,10 @@ import PythonMinimizer
 /// `ocislim audit`: what each strategy would save on an image, measured by running the rewrite for real into a store
 /// that keeps nothing. The numbers are the ones `rewrite` produces, because they come from the same code.
 public struct ImageAuditor: Sendable {
-    /// The layout to audit.
+    /// The image to audit: a reference (`oci:DIR:NAME`, `docker-archive:FILE`, a bare path).
     public let input: String
+    /// `--platform`: the platforms audited (all when empty).
+    public let platforms: [Platform]
     /// The strategies compared.
     public let variants: [StrategyVariant]
     /// How the run works, as in `rewrite`: minimum layer saving, compression and level, jobs, progress.
@@ -18,11 +20,13 @@ public struct ImageAuditor: Sendable {
 
     /// Makes an auditor.
     public init(
-        input: String, variants: [StrategyVariant] = ImageAuditor.allVariants, minimumLayerSaving: Int64 = 0,
+        input: String, platforms: [Platform] = [], variants: [StrategyVariant] = ImageAuditor.allVariants,
+        minimumLayerSaving: Int64 = 0,
         compression: OutputCompression = .keep, compressionLevel: Int32? = nil, jobs: Int? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.input = input
+        self.platforms = platforms
         self.variants = variants
         settings = RunSettings(
             minimumLayerSaving: minimumLayerSaving, compression: compression, compressionLevel: compressionLevel,
@@ -32,8 +36,10 @@ public struct ImageAuditor: Sendable {
 
     /// Scans every layer once, then rewrites it once per strategy into a store that keeps nothing.
     public func run() async throws -> AuditReport {
-        let layout = try ImageLayout(path: input)
-        let pipeline = try RewritePipeline(layout: layout, settings: settings)
+        let reference = try ImageReference(parsing: input)
+        let source = try ImageEndpoints.source(reference)
+        let selection = ImageSelection(selector: reference.selector, platforms: platforms)
+        let pipeline = try RewritePipeline(source: source, selection: selection, settings: settings)
         let needsDigests = variants.contains { $0.strategy.needsContentDigests }
         let needsSources = variants.contains { $0.strategy.needsSourceHashes }
         let scans = try await pipeline.scanLayers(hashContents: needsDigests, hashSources: needsSources)

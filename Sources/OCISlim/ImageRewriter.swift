@@ -3,8 +3,10 @@ import OCIImage
 import PythonMinimizer
 import TarStream
 
-/// `ocislim rewrite`: read layout → scan layers → plan each image → rewrite layers → write documents → publish →
-/// report. Each stage is a `RewritePipeline` method that returns a value the next one takes.
+/// `ocislim rewrite`: open the source → scan layers → plan each image → rewrite layers → write documents → build the
+/// report → publish to the destination. Each stage is a `RewritePipeline` method that returns a value the next one
+/// takes; the source and the destination are protocols (`ImageSource`, `ImageDestination`), so the stages never ask
+/// which shape the image has.
 public struct ImageRewriter: Sendable {
     /// What to do.
     public let options: RewriteOptions
@@ -16,11 +18,17 @@ public struct ImageRewriter: Sendable {
     /// gets the finished report before the output is published: whatever it must not fail after the output exists
     /// (writing the report file) happens there, and a failure leaves no output.
     public func run(beforePublishing: (RewriteReport) throws -> Void = { _ in }) async throws -> RewriteReport {
-        let layout = try ImageLayout(path: options.input)
-        let output = try OutputLayout(path: options.output, input: options.input)
+        let inputReference = try ImageReference(parsing: options.input)
+        let outputReference = try ImageReference(parsing: options.output)
+        let source = try ImageEndpoints.source(inputReference)
+        let selection = ImageSelection(selector: inputReference.selector, platforms: options.platforms)
+        let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
+        let pipeline = try RewritePipeline(
+            source: source, selection: selection, settings: options.settings, compiler: compiler)
+        try OutputNaming(outputReference).check(
+            imageCount: pipeline.graph.index.manifests.count, output: outputReference)
+        let output = try ImageEndpoints.destination(outputReference, input: inputReference, source: source)
         do {
-            let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
-            let pipeline = try RewritePipeline(layout: layout, settings: options.settings, compiler: compiler)
             let variant = StrategyVariant(strategy: options.strategy, sourceless: options.sourceless)
             let scans = try await pipeline.scanLayers(
                 hashContents: options.strategy.needsContentDigests, hashSources: options.strategy.needsSourceHashes
@@ -31,14 +39,15 @@ public struct ImageRewriter: Sendable {
             let documents = try pipeline.writeDocuments(
                 scans: scans, plans: plans, layers: layers, store: output.blobs
             )
-            try output.writeFile("oci-layout", try layout.layoutMarkerBytes())
-            try output.writeFile("index.json", documents.indexBytes)
             let report = pipeline.report(
                 variant: variant, input: options.input, output: options.output, scans: scans, plans: plans,
                 layers: layers, documents: documents
             )
             try beforePublishing(report)
-            try output.publish()
+            try output.publish(
+                FinishedOutput(
+                    indexBytes: documents.indexBytes, layoutMarker: try source.layoutMarkerBytes(),
+                    documents: documents, source: source))
             return report
         } catch {
             output.discard()
@@ -52,19 +61,23 @@ public struct ImageRewriter: Sendable {
 
 /// The stages of a rewrite, each usable alone: `audit` scans once and rewrites into a counting store per strategy.
 struct RewritePipeline: Sendable {
-    let layout: ImageLayout
+    let source: any ImageSource
     let settings: RunSettings
     let graph: ImageGraph
     let warnings = WarningLog()
     let compiler: BytecodeCompiler?
 
-    /// Reads the layout's documents (verified) and checks the output compression suits them.
-    init(layout: ImageLayout, settings: RunSettings, compiler: BytecodeCompiler? = nil) throws {
-        self.layout = layout
+    /// Reads the source's documents (verified), keeping the images `selection` picks, and checks the output
+    /// compression suits them.
+    init(
+        source: any ImageSource, selection: ImageSelection = ImageSelection(), settings: RunSettings,
+        compiler: BytecodeCompiler? = nil
+    ) throws {
+        self.source = source
         self.settings = settings
         self.compiler = compiler
         let warnings = warnings
-        graph = try GraphReader(layout: layout, warn: { warnings.add($0) }).read()
+        graph = try GraphReader(source: source, selection: selection, warn: { warnings.add($0) }).read()
         try checkCompression()
     }
 
@@ -75,7 +88,7 @@ struct RewritePipeline: Sendable {
         for image in graph.images { for layer in image.manifest.layers { descriptors[layer.digest] = layer } }
         let toScan = descriptors.values.sorted { $0.digest < $1.digest }
         let scanner = LayerScanner(
-            layout: layout, hashContents: hashContents, hashSources: hashSources, compiler: compiler,
+            source: source, hashContents: hashContents, hashSources: hashSources, compiler: compiler,
             threads: settings.jobs
         )
         let progress = settings.progress
@@ -160,10 +173,10 @@ struct RewritePipeline: Sendable {
             }
         }
         let rewriter = LayerRewriter(
-            layout: layout, store: store, compiler: compiler, level: settings.compressionLevel, threads: settings.jobs
+            source: source, store: store, compiler: compiler, level: settings.compressionLevel, threads: settings.jobs
         )
         let progress = settings.progress
-        let layout = layout
+        let source = source
         let compression = settings.compression
         let threads = settings.jobs
         let results = try await concurrentMap(jobs, jobs: settings.jobs) { job -> RewrittenLayer in
@@ -174,7 +187,7 @@ struct RewritePipeline: Sendable {
                 case (true, true):
                     progress("copy \(job.descriptor.digest.short) (unchanged)")
                     // The scan read and verified this blob.
-                    try store.copy(job.descriptor, from: layout, threads: threads, verifiedBefore: true)
+                    try store.copy(job.descriptor, from: source, threads: threads, verifiedBefore: true)
                     return RewrittenLayer(
                         descriptor: job.descriptor, compression: scan.codec, diffID: scan.diffID,
                         uncompressedSize: scan.uncompressedSize
@@ -200,7 +213,7 @@ struct RewritePipeline: Sendable {
         scans: [Digest: ScannedLayer], plans: [Digest: ImagePlan], layers: [LayerJob: RewrittenLayer],
         store: some BlobStore
     ) throws -> WrittenDocuments {
-        var writer = DocumentWriter(layout: layout, graph: graph, store: store, plans: plans, layers: layers)
+        var writer = DocumentWriter(source: source, graph: graph, store: store, plans: plans, layers: layers)
         let children = try graph.index.manifests.map { try writer.write($0) }
         let indexBytes =
             children.map(\.digest) == graph.index.manifests.map(\.digest)

@@ -1,3 +1,4 @@
+import OCIImage
 import PythonMinimizer
 
 import class Foundation.ProcessInfo
@@ -30,10 +31,13 @@ public struct RunSettings: Sendable {
 
 /// What `rewrite` is asked to do.
 public struct RewriteOptions: Sendable {
-    /// The input OCI image layout directory; never modified.
+    /// The input image reference (`oci:DIR[:NAME]`, `oci-archive:FILE`, `docker-archive:FILE[:NAME:TAG|@N]`, a bare
+    /// path, `-`); never modified.
     public var input: String
-    /// The output layout directory; must not exist or be empty.
+    /// The output reference; a new path must not exist (a directory may be empty), or `oci:EXISTING:NAME`.
     public var output: String
+    /// `--platform`: the platforms rewritten; the others are carried over unchanged (all when empty).
+    public var platforms: [Platform] = []
     /// The minimization strategy.
     public var strategy: Strategy
     /// What `sourceless` does besides converting modules.

@@ -18,7 +18,7 @@ struct ScannedLayer: Sendable {
 /// Reads a layer once, end to end: verifies the blob, decompresses it, reads every tar header, the first bytes of
 /// each `.pyc` and, when the strategy needs them, the digests of files in Python trees.
 struct LayerScanner {
-    let layout: ImageLayout
+    let source: any ImageSource
     /// Hash the data of files in Python trees (for `dedup`).
     let hashContents: Bool
     /// Compute CPython source hashes of `.py` files (for `sourceless`, to validate hash-based bytecode).
@@ -37,13 +37,13 @@ struct LayerScanner {
             // A blob corrupted mid-stream shows first as whatever its garbage trips (a codec error, a damaged tar
             // header, an odd entry); its digest, known only at its end, says what is really wrong. Reading the
             // compressed blob once more costs little and never inflates anything.
-            _ = try layout.openBlob(descriptor).copy(to: CountingSink())
+            _ = try source.openBlob(descriptor).copy(to: CountingSink())
             throw error
         }
     }
 
     private func scanEntries(_ descriptor: Descriptor) throws -> ScannedLayer {
-        let blob = PeekingSource(upstream: try layout.openBlob(descriptor))
+        let blob = PeekingSource(upstream: try source.openBlob(descriptor))
         let codec = try LayerCompressionCheck.check(descriptor, prefix: try blob.peek(4))
         let uncompressed = try HashingSource(
             makeDecompressingSource(codec, upstream: blob, threads: threads)

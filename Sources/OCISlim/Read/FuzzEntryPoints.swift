@@ -7,7 +7,7 @@ package enum FuzzEntryPoints {
     /// returns how many images it could rewrite.
     package static func readGraph(layoutPath: String) throws -> Int {
         let layout = try ImageLayout(path: layoutPath)
-        return try GraphReader(layout: layout, warn: { _ in }).read().images.count
+        return try GraphReader(source: layout, warn: { _ in }).read().images.count
     }
 
     /// A config patched as `rewrite` patches it: new diff_ids and, where unset, the environment.

@@ -21,9 +21,11 @@ enum GraphNode: Sendable {
     case index(Descriptor, bytes: [UInt8], children: [Descriptor])
     /// An image manifest whose layers the tool can rewrite.
     case image(ImageNode)
-    /// Anything else reachable (attestations, artifacts, signatures, images the tool cannot rewrite): copied as it is,
-    /// with the blobs it references.
+    /// Anything else reachable (attestations, artifacts, signatures, images the tool cannot rewrite, platforms not
+    /// selected): copied as it is, with the blobs it references.
     case opaque(Descriptor, blobs: [Descriptor])
+    /// A document the source does not hold (a sparse archive's other platforms): its descriptor is carried over.
+    case absent(Descriptor)
 }
 
 /// An image manifest with its config, ready to plan.
@@ -38,6 +40,7 @@ struct ImageNode: Sendable {
 }
 
 /// The documents reachable from `index.json`: its bytes, its parsed form and every document below it, once each.
+/// When the input reference selects some of the index's entries, `bytes` and `index` list only those.
 struct ImageGraph: Sendable {
     let bytes: [UInt8]
     let index: ImageIndex
@@ -45,15 +48,18 @@ struct ImageGraph: Sendable {
     let nodes: [DocumentKey: GraphNode]
     /// The rewritable images, each once, in the order a depth-first walk from `index.json` first reaches them.
     let images: [ImageNode]
+    /// The documents listed but absent from the source, carried over as descriptors.
+    let absent: [Descriptor]
 }
 
-/// Reads the graph of documents from a layout.
+/// Reads the graph of documents from a source.
 ///
 /// Each document is read once however many indexes list it (a graph where each index lists the next one twice would
 /// otherwise be walked path by path, 2^n times), and indexes nest at most `depthLimit` deep, so the walk's recursion
 /// is bounded whatever the input.
 struct GraphReader {
-    let layout: ImageLayout
+    let source: any ImageSource
+    var selection = ImageSelection()
     let warn: @Sendable (String) -> Void
 
     /// Indexes nested deeper than this below `index.json` are refused; real images nest two or three.
@@ -61,13 +67,29 @@ struct GraphReader {
 
     /// Reads `index.json` and everything below it.
     func read() throws -> ImageGraph {
-        let bytes = try layout.indexBytes()
-        let index = try ImageIndex.read(bytes, listedAs: nil, what: "\(layout.path)/index.json")
+        let listedBytes = try source.indexBytes()
+        let listed = try ImageIndex.read(listedBytes, listedAs: nil, what: source.indexName)
+        let chosen = try selection.entries(of: listed, in: source)
+        var (bytes, index) = (listedBytes, listed)
+        if chosen.count != listed.manifests.count {
+            bytes = try DocumentPatcher.index(listedBytes, keeping: chosen, what: source.indexName)
+            index = try ImageIndex.read(bytes, listedAs: nil, what: source.indexName)
+        }
         var walk = Walk(reader: self)
         for descriptor in index.manifests {
             _ = try walk.visit(descriptor, label: Self.label(descriptor, parent: nil), depth: 1)
         }
-        return ImageGraph(bytes: bytes, index: index, nodes: walk.nodes, images: walk.images)
+        if walk.images.isEmpty && !selection.platforms.isEmpty {
+            throw SelectionError.noSuchPlatform(
+                source: source.name, wanted: selection.platforms, available: walk.platformsSeen)
+        }
+        let absent = walk.nodes.values.compactMap { node -> Descriptor? in
+            if case .absent(let descriptor) = node { return descriptor }
+            return nil
+        }
+        return ImageGraph(
+            bytes: bytes, index: index, nodes: walk.nodes, images: walk.images,
+            absent: absent.sorted { $0.digest < $1.digest })
     }
 
     /// The state of one walk: the documents read so far.
@@ -75,6 +97,8 @@ struct GraphReader {
         let reader: GraphReader
         var nodes: [DocumentKey: GraphNode] = [:]
         var images: [ImageNode] = []
+        /// The platforms of the images seen, for the message when `--platform` matches none.
+        var platformsSeen: [Platform] = []
         /// Per document visited, the longest chain of indexes from it down, itself included (0 for a non-index): a
         /// second visit from deeper down checks the depth of that chain without walking it again.
         var heights: [DocumentKey: Int] = [:]
@@ -88,15 +112,24 @@ struct GraphReader {
                 guard depth + height - 1 <= GraphReader.depthLimit else { throw Self.tooDeep(descriptor) }
                 return height
             }
+            if reader.source.allowsAbsentManifests && !reader.source.hasBlob(descriptor.digest) {
+                reader.warn("\(label) (\(descriptor.digest)) is not in \(reader.source.name): carried over as listed")
+                nodes[key] = .absent(descriptor)
+                heights[key] = 0
+                return 0
+            }
             guard isIndex else {
                 let node = try reader.document(descriptor, label: label)
                 if case .image(let image) = node { images.append(image) }
+                if let platform = reader.platform(of: node, listedAs: descriptor), !platformsSeen.contains(platform) {
+                    platformsSeen.append(platform)
+                }
                 nodes[key] = node
                 heights[key] = 0
                 return 0
             }
             guard depth <= GraphReader.depthLimit else { throw Self.tooDeep(descriptor) }
-            let bytes = try reader.layout.readDocument(descriptor)
+            let bytes = try reader.source.readDocument(descriptor)
             let index = try ImageIndex.read(bytes, listedAs: descriptor.mediaType, what: "index \(descriptor.digest)")
             var below = 0
             for child in index.manifests {
@@ -118,15 +151,15 @@ struct GraphReader {
     /// A document other than an index: an image, or something copied as it is.
     fileprivate func document(_ descriptor: Descriptor, label: String) throws -> GraphNode {
         if MediaType.isManifest(descriptor.mediaType) {
-            let bytes = try layout.readDocument(descriptor)
+            let bytes = try source.readDocument(descriptor)
             let manifest = try ImageManifest.read(
                 bytes, listedAs: descriptor.mediaType, what: "manifest \(descriptor.digest)")
             var blobs = [manifest.config] + manifest.layers
             guard MediaType.isImageConfig(manifest.config.mediaType) else {
                 // An artifact (attestation, signature, SBOM): not a filesystem image.
-                return .opaque(descriptor, blobs: blobs.filter { layout.hasBlob($0.digest) })
+                return .opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) })
             }
-            let configBytes = try layout.readDocument(manifest.config)
+            let configBytes = try source.readDocument(manifest.config)
             let config = try ImageConfig.read(configBytes, what: "config \(manifest.config.digest)")
             guard config.rootfs.diffIDs.count == manifest.layers.count else {
                 throw OCIError.invalidDocument(
@@ -135,9 +168,13 @@ struct GraphReader {
                         + "in manifest \(descriptor.digest)"
                 )
             }
+            let platform = descriptor.platform ?? config.platform
+            if !selection.includes(platform) {
+                return .opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) })
+            }
             if let reason = unrewritableReason(manifest) {
                 warn("image \(label) (\(descriptor.digest)) is copied unchanged: \(reason)")
-                blobs = blobs.filter { layout.hasBlob($0.digest) }
+                blobs = blobs.filter { source.hasBlob($0.digest) }
                 return .opaque(descriptor, blobs: blobs)
             }
             return .image(
@@ -151,12 +188,19 @@ struct GraphReader {
         return .opaque(descriptor, blobs: [])
     }
 
+    /// The platform of an image node: its descriptor's, else its config's (for a message).
+    fileprivate func platform(of node: GraphNode, listedAs descriptor: Descriptor) -> Platform? {
+        if let platform = descriptor.platform { return platform }
+        if case .image(let image) = node { return image.config.platform }
+        return nil
+    }
+
     private func unrewritableReason(_ manifest: ImageManifest) -> String? {
         for layer in manifest.layers {
             guard MediaType.layerCompression(layer.mediaType) != nil else {
                 return "layer \(layer.digest) has media type \(layer.mediaType), which is not a filesystem layer"
             }
-            guard layout.hasBlob(layer.digest) || !MediaType.isNondistributable(layer.mediaType) else {
+            guard source.hasBlob(layer.digest) || !MediaType.isNondistributable(layer.mediaType) else {
                 return "non-distributable layer \(layer.digest) is not in the layout"
             }
         }

@@ -16,7 +16,7 @@ struct RewrittenLayer: Sendable {
 /// Rewrites one layer in a single streaming pass:
 /// blob → verify → decompress → tar edit (per the plan) → hash (diff_id) → compress (target codec) → hash → blob.
 struct LayerRewriter {
-    let layout: ImageLayout
+    let source: any ImageSource
     let store: any BlobStore
     /// The `--compile-with` worker, for sources compiled into sourceless bytecode.
     let compiler: BytecodeCompiler?
@@ -72,7 +72,7 @@ struct LayerRewriter {
         _ descriptor: Descriptor, scanned: ScannedLayer, to compression: Compression,
         expectedDiffID: Digest? = nil, _ transform: (ByteSource, ByteSink) throws -> Void
     ) throws -> RewrittenLayer {
-        let blob = try layout.openBlob(descriptor)
+        let blob = try source.openBlob(descriptor)
         let input = try makeDecompressingSource(scanned.codec, upstream: blob, threads: threads)
         let writer = try store.makeWriter()
         let tar = try HashingSink(

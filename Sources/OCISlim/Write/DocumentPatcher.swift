@@ -33,6 +33,32 @@ enum DocumentPatcher {
     }
 
     /// An index whose manifests point at new blobs.
+    /// `index.json` listing only the entries at `positions` (an input reference that selects some images).
+    static func index(_ bytes: [UInt8], keeping positions: [Int], what: String) throws -> [UInt8] {
+        var document = try JSONValue.parse(bytes, what: what)
+        guard let entries = document["manifests"]?.arrayValue, positions.allSatisfy(entries.indices.contains) else {
+            throw OCIError.invalidDocument(what: what, reason: "manifests changed while being read")
+        }
+        document["manifests"] = .array(positions.map { entries[$0] })
+        return try document.encoded()
+    }
+
+    /// `index.json` whose every entry is named `name` (`org.opencontainers.image.ref.name`): the output reference's
+    /// name for the image written.
+    static func index(_ bytes: [UInt8], naming name: String, what: String) throws -> [UInt8] {
+        var document = try JSONValue.parse(bytes, what: what)
+        guard var entries = document["manifests"]?.arrayValue else {
+            throw OCIError.invalidDocument(what: what, reason: "manifests changed while being read")
+        }
+        for position in entries.indices {
+            var annotations = entries[position]["annotations"] ?? .object([:])
+            annotations[Annotation.refName] = .string(name)
+            entries[position]["annotations"] = annotations
+        }
+        document["manifests"] = .array(entries)
+        return try document.encoded()
+    }
+
     static func index(_ bytes: [UInt8], manifests: [Descriptor], what: String) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
         try retarget(&document, list: "manifests", to: manifests, what: what)

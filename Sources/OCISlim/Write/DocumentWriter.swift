@@ -28,7 +28,7 @@ struct WrittenImage: Sendable {
 /// Writes the documents of the output bottom-up: configs, then manifests, then indexes. A document whose children
 /// did not change is copied byte for byte, so its digest stays.
 struct DocumentWriter<Store: BlobStore> {
-    let layout: ImageLayout
+    let source: any ImageSource
     let graph: ImageGraph
     let store: Store
     let plans: [Digest: ImagePlan]
@@ -43,10 +43,10 @@ struct DocumentWriter<Store: BlobStore> {
     private var written: [DocumentKey: (digest: Digest, size: Int64)] = [:]
 
     init(
-        layout: ImageLayout, graph: ImageGraph, store: Store, plans: [Digest: ImagePlan],
+        source: any ImageSource, graph: ImageGraph, store: Store, plans: [Digest: ImagePlan],
         layers: [LayerJob: RewrittenLayer]
     ) {
-        self.layout = layout
+        self.source = source
         self.graph = graph
         self.store = store
         self.plans = plans
@@ -85,11 +85,13 @@ struct DocumentWriter<Store: BlobStore> {
         case .image(let image):
             return try write(image)
         case .opaque(let descriptor, let blobs):
-            for blob in blobs { try store.copy(blob, from: layout) }
-            guard layout.hasBlob(descriptor.digest) else {
-                throw OCIError.missingBlob(descriptor.digest, path: layout.blobPath(descriptor.digest))
+            for blob in blobs { try store.copy(blob, from: source) }
+            guard source.hasBlob(descriptor.digest) else {
+                throw OCIError.missingBlob(descriptor.digest, path: source.blobLocation(descriptor.digest))
             }
-            try store.copy(descriptor, from: layout)
+            try store.copy(descriptor, from: source)
+            return descriptor
+        case .absent(let descriptor):
             return descriptor
         }
     }

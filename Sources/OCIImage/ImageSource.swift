@@ -1,0 +1,94 @@
+import ByteIO
+
+/// Where an image is read from: a layout directory (`ImageLayout`), an archive of one or of a `docker save` output
+/// (the `ImageArchive` module), read in place. The pipeline talks only to this protocol, so every input shape looks
+/// like an OCI layout to it: an `index.json`, and blobs by digest, each verified against its descriptor as it is
+/// read.
+public protocol ImageSource: Sendable {
+    /// Names the source in messages and reports: a path, or a reference such as `docker-archive:app.tar`.
+    var name: String { get }
+    /// What the source is, so an output with no transport of its own can take the same shape.
+    var shape: ImageShape { get }
+    /// The bytes of the source's `index.json` (for a `docker save` archive without one, an index the source made
+    /// from its `manifest.json`, listing one manifest per image).
+    func indexBytes() throws -> [UInt8]
+    /// What a message calls the index: `DIR/index.json`, `app.tar: index.json`.
+    var indexName: String { get }
+    /// The bytes of `oci-layout` to write beside a layout made from this source.
+    func layoutMarkerBytes() throws -> [UInt8]
+    /// Whether the source holds the blob. An archive may hold only part of what its index names (`ctr export` of
+    /// one platform of a multi-platform index).
+    func hasBlob(_ digest: Digest) -> Bool
+    /// Where a missing blob would be, for messages.
+    func blobLocation(_ digest: Digest) -> String
+    /// Opens a blob for streaming; the source throws at its end if size or digest differ from the descriptor.
+    func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource
+    /// The names an image listed in the index answers to, for selection by reference (`oci:DIR:NAME`,
+    /// `docker-archive:FILE:NAME:TAG`): by default its `org.opencontainers.image.ref.name` and
+    /// `io.containerd.image.name` annotations.
+    func names(of entry: Descriptor) -> [String]
+    /// Whether an absent blob named by an index may be carried over as a descriptor only (a sparse archive) instead
+    /// of failing the run.
+    var allowsAbsentManifests: Bool { get }
+}
+
+extension ImageSource {
+    public func names(of entry: Descriptor) -> [String] {
+        [Annotation.refName, Annotation.containerdImageName].compactMap { entry.annotations?[$0] }
+    }
+
+    public var allowsAbsentManifests: Bool { false }
+
+    public func layoutMarkerBytes() throws -> [UInt8] { ImageShape.layoutMarker }
+
+    /// Reads a small blob (a manifest, config or index) whole, verified, up to `ImageLayout.documentLimit`.
+    public func readDocument(_ descriptor: Descriptor) throws -> [UInt8] {
+        let what = "blob \(descriptor.digest)"
+        let limit = ImageLayout.documentLimit
+        guard descriptor.size <= Int64(limit) else {
+            throw OCIError.documentTooLarge(what: what, size: descriptor.size, limit: limit)
+        }
+        do {
+            return try openBlob(descriptor).readAll(limit: limit)
+        } catch ByteIOError.tooLarge {
+            throw OCIError.documentTooLarge(what: what, size: nil, limit: limit)
+        }
+    }
+}
+
+/// The annotation keys ocislim reads and writes.
+public enum Annotation {
+    /// The image's reference name in a layout (`oci:DIR:NAME` selects by it).
+    public static let refName = "org.opencontainers.image.ref.name"
+    /// The full image name containerd and Docker 25+ write into an archive's `index.json`.
+    public static let containerdImageName = "io.containerd.image.name"
+}
+
+/// The shape an image was read in, or is to be written in.
+public enum ImageShape: Hashable, Sendable {
+    /// An OCI image layout directory.
+    case layout
+    /// A tar of an OCI image layout (`oci-archive:`).
+    case ociArchive
+    /// A `docker save` archive (`docker-archive:`) of one of the shapes the tools write.
+    case dockerArchive(DockerArchiveFlavor)
+
+    /// The `oci-layout` file every layout this tool makes carries.
+    public static let layoutMarker = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
+}
+
+/// The shapes of `docker save` output, as each tool writes it; an archive is written back in the shape it was read
+/// in.
+public enum DockerArchiveFlavor: String, Hashable, Sendable, CaseIterable {
+    /// Docker ≤ 24: `<v1id>/{VERSION,json,layer.tar}`, `<imageid>.json`, `manifest.json`, `repositories`.
+    case legacy
+    /// Docker 25+ with the classic store: an OCI layout of uncompressed layers plus `manifest.json` (with
+    /// `LayerSources`) and `repositories`.
+    case docker25
+    /// Docker's containerd store and `ctr images export`: an OCI layout of blobs as pulled, plus `manifest.json`.
+    case containerd
+    /// skopeo and podman (`docker-archive:`): `<hex>.tar` layers and `<hex>.json` config at the root.
+    case skopeo
+    /// go-containerregistry's `tarball` (crane): `sha256:<hex>` config and `<hex>.tar.gz` layers.
+    case crane
+}

@@ -1,0 +1,155 @@
+import ByteIO
+import Foundation
+import ImageArchive
+import OCIImage
+
+/// Where a rewrite's result goes: a new layout directory, an archive file, standard output, or an existing layout
+/// under a new name. Every destination stages blobs in a layout blob store; `publish` makes the result appear
+/// whole, or not at all, and `discard` removes everything a failed run staged.
+protocol ImageDestination: AnyObject, Sendable {
+    /// Where the rewrite stores blobs.
+    var blobs: LayoutBlobStore { get }
+    /// Makes the finished output appear.
+    func publish(_ output: FinishedOutput) throws
+    /// Removes what a failed or interrupted run staged.
+    func discard()
+}
+
+/// Everything a destination needs once the documents are written.
+struct FinishedOutput: Sendable {
+    /// The new `index.json` of the images written (only the selected ones when the input selects some).
+    let indexBytes: [UInt8]
+    /// The `oci-layout` bytes of the input (or the standard ones).
+    let layoutMarker: [UInt8]
+    /// The documents written, image by image.
+    let documents: WrittenDocuments
+    /// The input, for names the output keeps (`RepoTags`).
+    let source: any ImageSource
+}
+
+/// What the output reference asks of the images written.
+struct OutputNaming: Sendable {
+    /// The name to give the image written (`oci:DIR:NAME`, `docker-archive:FILE:NAME:TAG`), if any.
+    let name: String?
+
+    init(_ reference: ImageReference) { name = if case .name(let name) = reference.selector { name } else { nil } }
+
+    /// Refuses a name for more than one image before any work starts.
+    func check(imageCount: Int, output: ImageReference) throws {
+        guard name != nil, imageCount > 1 else { return }
+        throw ReferenceError.nameNeedsOneImage(reference: output.description, count: imageCount)
+    }
+
+    /// `index.json` with the name applied.
+    func apply(to indexBytes: [UInt8]) throws -> [UInt8] {
+        guard let name else { return indexBytes }
+        return try DocumentPatcher.index(indexBytes, naming: name, what: "index.json")
+    }
+
+    /// Each image written, as an archive lists it, named as the output reference says or as the input named it.
+    func archiveImages(_ output: FinishedOutput) -> [ArchiveImage] {
+        output.documents.images.map { written in
+            let tags = name.map { [$0] } ?? Self.repoTags(of: written, in: output.source)
+            return ArchiveImage(
+                manifest: written.manifest, config: written.config, layers: written.layers, repoTags: tags)
+        }
+    }
+
+    private static func repoTags(of written: WrittenImage, in source: any ImageSource) -> [String] {
+        if let archive = source as? any ArchiveSource {
+            return archive.repoTags(ofManifest: written.image.descriptor.digest)
+        }
+        return []
+    }
+}
+
+/// A new OCI layout directory.
+final class LayoutDestination: ImageDestination {
+    private let layout: OutputLayout
+    private let naming: OutputNaming
+
+    init(path: String, naming: OutputNaming, input: String) throws {
+        layout = try OutputLayout(path: path, input: input)
+        self.naming = naming
+    }
+
+    var blobs: LayoutBlobStore { layout.blobs }
+
+    func publish(_ output: FinishedOutput) throws {
+        try layout.writeFile("oci-layout", output.layoutMarker)
+        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes))
+        try layout.publish()
+    }
+
+    func discard() { layout.discard() }
+}
+
+/// An archive file (`oci-archive:`, `docker-archive:`), or standard output: the layout is staged beside the target
+/// (in `TMPDIR` for standard output) and written as an archive once everything is known to be good.
+final class ArchiveDestination: ImageDestination {
+    private let layout: OutputLayout
+    private let naming: OutputNaming
+    private let shape: ImageShape
+    /// The temporary directory holding the staging layout when the archive goes to standard output.
+    private let temporaryDirectory: String?
+
+    init(path: String, shape: ImageShape, naming: OutputNaming, input: String) throws {
+        self.shape = shape
+        self.naming = naming
+        if path == "-" {
+            let directory = try TemporaryDirectory.make(prefix: "ocislim-out")
+            temporaryDirectory = directory
+            do {
+                layout = try OutputLayout(path: directory + "/out", input: input)
+            } catch {
+                try? Directory.removeTree(directory)
+                throw error
+            }
+        } else {
+            temporaryDirectory = nil
+            layout = try OutputLayout(path: path, input: input)
+        }
+    }
+
+    var blobs: LayoutBlobStore { layout.blobs }
+
+    func publish(_ output: FinishedOutput) throws {
+        try layout.writeFile("oci-layout", output.layoutMarker)
+        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes))
+        let staged = try ImageLayout(path: layout.stagingPath)
+        let images = naming.archiveImages(output)
+        if temporaryDirectory != nil {
+            let standardOutput = StandardOutputSink()
+            try ImageArchives.write(layout: staged, images: images, shape: shape, to: standardOutput)
+            try standardOutput.finish()
+            discard()
+        } else {
+            try layout.publishArchive { sink in
+                try ImageArchives.write(layout: staged, images: images, shape: shape, to: sink)
+            }
+        }
+    }
+
+    func discard() {
+        layout.discard()
+        if let temporaryDirectory {
+            StagingRegistry.shared.remove(temporaryDirectory)
+            try? Directory.removeTree(temporaryDirectory)
+        }
+    }
+}
+
+/// Private temporary directories under `TMPDIR`, removed on interruption.
+enum TemporaryDirectory {
+    static func make(prefix: String) throws -> String {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
+            guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
+            return String(cString: base)
+        }
+        guard let made else { throw OCIError.output(path: base, reason: ByteIOError.reason(errno)) }
+        StagingRegistry.shared.add(temporary: made)
+        return made
+    }
+}
