@@ -151,6 +151,12 @@ final class FileBlobWriter: BlobWriter {
         let digest = try digestSource.digest()
         try file.finish()
         let finalPath = "\(directory)/\(digest.encoded)"
+        // A blob already there (a layout receiving another image) has these bytes: its name is their digest.
+        if access(finalPath, F_OK) == 0 {
+            unlink(temporaryPath)
+            committed = true
+            return (digest, size)
+        }
         guard rename(temporaryPath, finalPath) == 0 else {
             throw OCIError.output(path: finalPath, reason: ByteIOError.reason(errno))
         }

@@ -23,7 +23,7 @@ public enum FailureKind: Sendable, Equatable {
         case let error as ByteIOError: self = Self.kind(of: error)
         case OCIError.output, OCIError.outputBusy: self = .resource
         case OCIError.outputOverlapsInput: self = .usage
-        case is CompressionError, is ReferenceError: self = .usage
+        case is CompressionError, is ReferenceError, is DestinationError: self = .usage
         case is CompileError: self = .resource
         default: self = .invalidInput
         }

@@ -27,7 +27,8 @@ public struct ImageRewriter: Sendable {
             source: source, selection: selection, settings: options.settings, compiler: compiler)
         try OutputNaming(outputReference).check(
             imageCount: pipeline.graph.index.manifests.count, output: outputReference)
-        let output = try ImageEndpoints.destination(outputReference, input: inputReference, source: source)
+        let output = try ImageEndpoints.destination(
+            outputReference, input: inputReference, source: source, replace: options.replaceExistingName)
         do {
             let variant = StrategyVariant(strategy: options.strategy, sourceless: options.sourceless)
             let scans = try await pipeline.scanLayers(

@@ -38,6 +38,8 @@ public struct RewriteOptions: Sendable {
     public var output: String
     /// `--platform`: the platforms rewritten; the others are carried over unchanged (all when empty).
     public var platforms: [Platform] = []
+    /// `--replace`: an image already named as the output reference names it (`oci:EXISTING:NAME`) is replaced.
+    public var replaceExistingName = false
     /// The minimization strategy.
     public var strategy: Strategy
     /// What `sourceless` does besides converting modules.

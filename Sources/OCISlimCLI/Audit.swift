@@ -25,15 +25,27 @@ extension OCISlimCommand {
         var compression: CompressionOptions
 
         @OptionGroup
+        var selection: ImageSelectionOptions
+
+        @OptionGroup
         var runOptions: RunOptions
 
-        @Argument(help: ArgumentHelp("The OCI image layout directory to audit.", valueName: "input"))
+        @Argument(help: ReferenceHelp.input)
         var input: String
+
+        func validate() throws {
+            do {
+                _ = try ImageReference(parsing: input)
+            } catch let error as ReferenceError {
+                throw ValidationError(error.description)
+            }
+        }
 
         /// The auditor the arguments describe.
         var auditor: ImageAuditor {
             ImageAuditor(
-                input: input, minimumLayerSaving: layerSaving.minLayerSaving, compression: compression.output,
+                input: input, platforms: selection.platforms, minimumLayerSaving: layerSaving.minLayerSaving,
+                compression: compression.output,
                 compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.progress
             )
         }

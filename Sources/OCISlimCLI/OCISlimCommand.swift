@@ -8,14 +8,18 @@ public struct OCISlimCommand: AsyncParsableCommand {
         commandName: "ocislim",
         abstract: "Make container images slimmer by minimizing the Python trees inside them.",
         discussion: """
-            ocislim reads an OCI image layout (as written by `skopeo copy … oci:DIR:TAG`, `umoci` or buildah), \
-            streams through every layer, minimizes the Python bytecode inside, recomputes every digest and writes a \
-            new, valid layout. The input is never modified; the output appears complete or not at all.
+            ocislim reads an image — an OCI layout, an OCI archive or any `docker save` archive, named as skopeo names \
+            them (oci:DIR:TAG, oci-archive:FILE, docker-archive:FILE:NAME:TAG) — streams through every layer, \
+            minimizes the Python bytecode inside, recomputes every digest and writes a new, valid image of the same \
+            shape. The input is never modified; the output appears complete or not at all.
 
             Typical use in a mirroring pipeline:
               skopeo copy docker://python:3.12 oci:in:latest
-              ocislim rewrite --strategy drop-optimized in out
+              ocislim rewrite --strategy drop-optimized oci:in:latest oci:out:latest
               skopeo copy oci:out:latest docker://registry.example/python:3.12-slim
+
+            After a build:
+              docker save app:1 | ocislim rewrite - - | docker load
             """,
         version: "ocislim \(OCISlimCommand.version) (commit \(buildCommit))",
         subcommands: [Rewrite.self, Audit.self],

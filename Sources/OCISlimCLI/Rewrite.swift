@@ -7,15 +7,23 @@ extension OCISlimCommand {
     /// `ocislim rewrite`: the main job.
     struct Rewrite: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Rewrite an OCI image layout with its Python trees minimized.",
+            abstract: "Rewrite an image with its Python trees minimized.",
             discussion: """
                 Layers with nothing to change are copied as they are (same digest). Changed layers keep their \
                 compression (gzip, zstd or none) unless --compression names another, which then applies to every \
                 layer. Configs get new diff_ids, manifests and indexes new digests; annotations, history and unknown \
-                fields are kept.
+                fields are kept. Images the input reference or --platform does not select are carried over as they \
+                are.
 
-                Exit status: 0 on success, 1 when the input is invalid or the rewrite fails (the message names the \
-                file, blob or tar entry), 64 for usage errors.
+                Examples:
+                  ocislim rewrite app.tar app-slim.tar                     (a `docker save` archive, same shape out)
+                  docker save app | ocislim rewrite - - | docker load
+                  ocislim rewrite oci:layout:latest oci:layout:latest-slim (added to the same layout)
+                  ocislim rewrite --platform linux/amd64 oci:multi out
+
+                Exit status: 0 on success, 1 when the input is invalid (the message names the file, archive member, \
+                blob or tar entry), 2 for an I/O or resource failure (retryable), 64 for usage errors, 130/143 when \
+                interrupted.
                 """
         )
 
@@ -77,12 +85,18 @@ extension OCISlimCommand {
         var json = false
 
         @OptionGroup
+        var selection: ImageSelectionOptions
+
+        @Flag(help: "With oci:EXISTING_DIR:NAME, replace an image already named NAME.")
+        var replace = false
+
+        @OptionGroup
         var runOptions: RunOptions
 
-        @Argument(help: ArgumentHelp("The input OCI image layout directory.", valueName: "input"))
+        @Argument(help: ReferenceHelp.input)
         var input: String
 
-        @Argument(help: ArgumentHelp("The output directory; must not exist or be empty.", valueName: "output"))
+        @Argument(help: ReferenceHelp.output)
         var output: String
 
         func validate() throws {
@@ -93,17 +107,41 @@ extension OCISlimCommand {
                     "--sources, --source-hook, --keep and --compile-with apply to --strategy sourceless only."
                 )
             }
+            let (input, output) = try references
             // Compared as absolute paths with `.`, `..` and any trailing slash gone, so `in` and `./in/` are one.
-            if URL(fileURLWithPath: input).standardizedFileURL.path
-                == URL(fileURLWithPath: output).standardizedFileURL.path
+            // The one exception: a new name in the input's own layout (`oci:DIR:NAME`).
+            let sameNamedLayout = output.transport == .oci && output.selector != .all
+            if !input.isStandardStream && !sameNamedLayout
+                && URL(fileURLWithPath: input.path).standardizedFileURL.path
+                    == URL(fileURLWithPath: output.path).standardizedFileURL.path
             {
-                throw ValidationError("input and output must be different directories.")
+                throw ValidationError("input and output must be different paths.")
+            }
+            if case .position = output.selector {
+                throw ValidationError("an output reference names its image (NAME or NAME:TAG), not a position.")
+            }
+            if output.isStandardStream && (json || report == "-") {
+                throw ValidationError("the archive goes to standard output: write the report with --report FILE.")
+            }
+            if replace && (output.transport != .oci || output.selector == .all) {
+                throw ValidationError("--replace applies to an output oci:DIR:NAME only.")
+            }
+        }
+
+        /// The input and output references, parsed.
+        var references: (ImageReference, ImageReference) {
+            get throws {
+                do {
+                    return (try ImageReference(parsing: input), try ImageReference(parsing: output))
+                } catch let error as ReferenceError {
+                    throw ValidationError(error.description)
+                }
             }
         }
 
         /// The configuration the pipeline is given.
         var options: RewriteOptions {
-            RewriteOptions(
+            var options = RewriteOptions(
                 input: input, output: output, strategy: strategy,
                 sourceless: SourcelessOptions(
                     keepSources: sources == .keep, sourceHook: sourceHook, keepPatterns: keepPatterns
@@ -112,6 +150,9 @@ extension OCISlimCommand {
                 compression: compression.output, compressionLevel: compression.compressionLevel,
                 jobs: runOptions.jobs, progress: runOptions.progress
             )
+            options.platforms = selection.platforms
+            options.replaceExistingName = replace
+            return options
         }
 
         func run() async throws {
@@ -139,7 +180,10 @@ extension OCISlimCommand {
                     throw ExitCode(error.exitCode)
                 }
             }
-            if json || destination.map({ if case .standardOutput = $0 { true } else { false } }) == true {
+            if (try? references)?.1.isStandardStream == true {
+                // Standard output carries the archive: the table goes to standard error.
+                if !runOptions.quiet { StandardError.write(result.renderTable() + "\n") }
+            } else if json || destination.map({ if case .standardOutput = $0 { true } else { false } }) == true {
                 print(String(decoding: try PipelineRun.json(result), as: UTF8.self))
             } else {
                 print(result.renderTable())

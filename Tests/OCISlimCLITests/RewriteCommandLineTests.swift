@@ -176,7 +176,7 @@ import Testing
     )
     func sameInputAndOutput(_ input: String, _ output: String) {
         CommandLine.expectUsageError(
-            ["rewrite", input, output], "input and output must be different directories."
+            ["rewrite", input, output], "input and output must be different paths."
         )
     }
 

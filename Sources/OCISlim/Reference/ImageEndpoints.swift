@@ -37,7 +37,7 @@ enum ImageEndpoints {
     /// Makes the output. With no transport the output takes the input's shape; `oci:DIR:NAME` on an existing layout
     /// adds the image to it.
     static func destination(
-        _ reference: ImageReference, input: ImageReference, source: any ImageSource
+        _ reference: ImageReference, input: ImageReference, source: any ImageSource, replace: Bool
     ) throws -> any ImageDestination {
         let naming = OutputNaming(reference)
         let shape: ImageShape =
@@ -50,6 +50,9 @@ enum ImageEndpoints {
             }
         switch shape {
         case .layout:
+            if let name = naming.name, FileManager.default.fileExists(atPath: reference.path + "/index.json") {
+                return try ExistingLayoutDestination(path: reference.path, name: name, replace: replace)
+            }
             return try LayoutDestination(path: reference.path, naming: naming, input: input.path)
         case .ociArchive, .dockerArchive:
             return try ArchiveDestination(path: reference.path, shape: shape, naming: naming, input: input.path)

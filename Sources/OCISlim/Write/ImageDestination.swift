@@ -34,6 +34,8 @@ struct OutputNaming: Sendable {
 
     init(_ reference: ImageReference) { name = if case .name(let name) = reference.selector { name } else { nil } }
 
+    init(name: String?) { self.name = name }
+
     /// Refuses a name for more than one image before any work starts.
     func check(imageCount: Int, output: ImageReference) throws {
         guard name != nil, imageCount > 1 else { return }
@@ -151,5 +153,109 @@ enum TemporaryDirectory {
         guard let made else { throw OCIError.output(path: base, reason: ByteIOError.reason(errno)) }
         StagingRegistry.shared.add(temporary: made)
         return made
+    }
+}
+
+/// An existing layout that receives the rewritten image under a new name (`oci:DIR:NAME`, as `umoci repack` and
+/// `regctl --create` do): blobs are added beside the ones it has, each appearing atomically under its digest, and
+/// `index.json` is replaced atomically while the run holds an advisory lock on the layout directory, so concurrent
+/// writers to one layout each add their image and lose none. The layout's other images are never touched.
+final class ExistingLayoutDestination: ImageDestination {
+    let path: String
+    let name: String
+    let replace: Bool
+    let blobs: LayoutBlobStore
+
+    /// Checks the layout and that `name` is free (or `replace`), before any work.
+    init(path: String, name: String, replace: Bool) throws {
+        self.path = path
+        self.name = name
+        self.replace = replace
+        let layout = try ImageLayout(path: path)
+        try Self.checkName(name, in: try layout.indexBytes(), layout: path, replace: replace)
+        blobs = try LayoutBlobStore(layoutPath: path)
+    }
+
+    func publish(_ output: FinishedOutput) throws {
+        let named = try OutputNaming(name: name).apply(to: output.indexBytes)
+        guard let entries = try JSONValue.parse(named, what: "index.json")["manifests"]?.arrayValue,
+            entries.count == 1
+        else {
+            throw ReferenceError.nameNeedsOneImage(reference: "oci:\(path):\(name)", count: 0)
+        }
+        try Directory.sync(blobs.directory)
+        let lock = try LayoutLock(path: path)
+        defer { lock.release() }
+        let layout = try ImageLayout(path: path)
+        let current = try layout.indexBytes()
+        try Self.checkName(name, in: current, layout: path, replace: replace)
+        var document = try JSONValue.parse(current, what: layout.indexName)
+        let kept = (document["manifests"]?.arrayValue ?? []).filter {
+            $0["annotations"]?[Annotation.refName]?.stringValue != name
+        }
+        document["manifests"] = .array(kept + entries)
+        try Self.replaceFile(path + "/index.json", with: try document.encoded())
+    }
+
+    /// Blobs already added stay: they are named by their content, and a concurrent run may be using the same ones.
+    func discard() {}
+
+    private static func checkName(_ name: String, in indexBytes: [UInt8], layout: String, replace: Bool) throws {
+        guard !replace else { return }
+        let index = try ImageIndex.read(indexBytes, listedAs: nil, what: "\(layout)/index.json")
+        if index.manifests.contains(where: { $0.referenceName == name }) {
+            throw DestinationError.nameTaken(layout: layout, name: name)
+        }
+    }
+
+    /// Writes `bytes` to a temp file beside `target`, flushes it and renames it over `target`, durably.
+    private static func replaceFile(_ target: String, with bytes: [UInt8]) throws {
+        let directory = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        let temporary = "\(directory)/.index.json.ocislim-\(getpid())"
+        unlink(temporary)
+        let file = try FileSink(creating: temporary)
+        do {
+            try bytes.withUnsafeBytes { try file.write($0) }
+            try file.finish()
+            guard rename(temporary, target) == 0 else {
+                throw OCIError.output(path: target, reason: ByteIOError.reason(errno))
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try Directory.sync(directory)
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a layout directory, waited for: writers to one layout take turns.
+struct LayoutLock {
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw OCIError.output(path: path, reason: ByteIOError.reason(errno)) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let code = errno
+                close(descriptor)
+                throw OCIError.output(path: path, reason: ByteIOError.reason(code))
+            }
+        }
+        self.descriptor = descriptor
+    }
+
+    func release() { close(descriptor) }
+}
+
+/// A destination that cannot take the image as asked.
+enum DestinationError: Error, Equatable, CustomStringConvertible {
+    case nameTaken(layout: String, name: String)
+
+    var description: String {
+        switch self {
+        case .nameTaken(let layout, let name):
+            "\(layout) already has an image named \"\(name)\"; use --replace to replace it, or choose another name"
+        }
     }
 }
