@@ -128,7 +128,7 @@ struct RewritePipeline: Sendable {
     ) throws -> [Digest: ImagePlan] {
         let planner = Planner(
             strategy: variant.strategy, minimumLayerSaving: settings.minimumLayerSaving,
-            sourceless: variant.sourceless, compileVersion: compileVersion
+            sourceless: variant.sourceless, compileVersion: compileVersion, requiresInterpreter: true
         )
         var plans: [Digest: ImagePlan] = [:]
         for image in graph.images {

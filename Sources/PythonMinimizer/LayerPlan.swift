@@ -113,6 +113,9 @@ public struct ImagePlan: Hashable, Sendable {
     public var environment: [String]
     /// For `sourceless`: how many modules were converted, and why the others were kept.
     public var modules: ModuleSummary = ModuleSummary()
+    /// Whether the image has a Python interpreter (`…/bin/python3`) at the top: without one there is nothing a
+    /// strategy is for, and reports say so in one line.
+    public var hasInterpreter = true
 
     /// Whether nothing changes at all.
     public var isUnchanged: Bool { layers.allSatisfy(\.isUnchanged) && environment.isEmpty }

@@ -20,11 +20,16 @@ public struct Planner: Sendable {
     /// it: sources of that version without bytecode are compiled (when they compile) instead of kept.
     public let compileVersion: String?
 
+    /// Whether an image without a Python interpreter (`…/bin/python3`) is left as it is. The pipeline plans real
+    /// images with it; unit tests of single rules plan bare trees without it.
+    public let requiresInterpreter: Bool
+
     /// Makes a planner.
     public init(
         strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions(),
-        compileVersion: String? = nil
+        compileVersion: String? = nil, requiresInterpreter: Bool = false
     ) {
+        self.requiresInterpreter = requiresInterpreter
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
         self.sourcelessOptions = sourceless
@@ -33,6 +38,12 @@ public struct Planner: Sendable {
 
     /// Plans an image whose layers, bottom first, hold `scans`.
     public func plan(_ scans: [LayerScan], context: ImageContext = ImageContext()) -> ImagePlan {
+        // No interpreter, no Python to minimize: stray `.py` files (gcc's GDB pretty-printers) are data.
+        guard !requiresInterpreter || TopView(scans).hasInterpreter else {
+            var plan = ImagePlan(layers: scans.map { _ in LayerPlan() }, environment: [])
+            plan.hasInterpreter = false
+            return plan
+        }
         var plans: [LayerPlan]
         var modules = ModuleSummary()
         if strategy == .sourceless {
@@ -252,6 +263,8 @@ public struct Planner: Sendable {
 
     // MARK: Config
 
+    /// `drop-bytecode`'s `PYTHONDONTWRITEBYTECODE=1` (`plan` returns before this for an image without an
+    /// interpreter, so an image whose only Python files are gcc's pretty-printers keeps its config).
     private func environment(_ scans: [LayerScan]) -> [String] {
         guard strategy == .dropBytecode else { return [] }
         let hasPython = scans.contains { scan in

@@ -112,6 +112,15 @@ public enum PythonFile: Equatable, Sendable {
         return nil
     }
 
+    /// Whether `path` is an interpreter's executable (or a link to one): `…/bin/python`, `…/bin/python3`,
+    /// `…/bin/python3.11` — CPython's installed names, in a system or a virtual environment.
+    public static func isInterpreterExecutable(_ path: ImagePath) -> Bool {
+        let components = path.components
+        guard components.count >= 2, components[components.count - 2].elementsEqual("bin".utf8) else { return false }
+        let name = components[components.count - 1]
+        return name.elementsEqual("python".utf8) || isInterpreterDirectory(name)
+    }
+
     /// `python3`, `python3.11`, `python2.7`.
     private static func isInterpreterDirectory(_ name: ArraySlice<UInt8>) -> Bool {
         guard name.hasPrefix("python") else { return false }

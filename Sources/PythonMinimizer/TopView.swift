@@ -53,6 +53,11 @@ struct TopView {
     /// Whether `path` is present at the top.
     func isVisible(_ path: ImagePath) -> Bool { latest[path] != nil && view.isVisible(path, below: layerCount) }
 
+    /// Whether a Python interpreter's executable is present at the top.
+    var hasInterpreter: Bool {
+        latest.keys.contains { PythonFile.isInterpreterExecutable($0) && isVisible($0) }
+    }
+
     /// The visible `.py` files, in path order.
     var visibleSources: [Located] {
         latest.filter { PythonFile($0.key) == .source && isVisible($0.key) }.sorted { $0.key < $1.key }.map(\.value)

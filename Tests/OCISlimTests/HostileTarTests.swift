@@ -143,7 +143,7 @@ enum RawTar {
         let tar =
             RawTar.entry("usr/", type: "5", mode: 0o755) + RawTar.entry("./usr/", type: "5", mode: 0o755)
             + RawTar.file("usr/a.txt", "a") + RawTar.end
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar)]])
+        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar), .interpreter]])
         _ = try await ImageRewriter(
             options: RewriteOptions(input: input, output: fixture.path("out"), strategy: .dropBytecode)
         ).run()
@@ -319,7 +319,7 @@ enum RawTar {
                 (Self.library + "b.bin", [(8192, block)], size: 1 << 20),
             ]
         )
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar)]])
+        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar), .interpreter]])
         let output = fixture.path("out")
         let report = try await ImageRewriter(options: RewriteOptions(input: input, output: output, strategy: .dedup))
             .run()
@@ -350,7 +350,7 @@ enum RawTar {
             ],
             sparse: [(Self.library + "__pycache__/m.\(tag).pyc", extents, size: 1 << 20)]
         )
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar)]])
+        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar), .interpreter]])
         let output = fixture.path("out")
         let report = try await ImageRewriter(
             options: RewriteOptions(input: input, output: output, strategy: .sourceless)
@@ -374,7 +374,7 @@ enum RawTar {
         let pyc = Self.library + "__pycache__/m.\(tag).pyc"
         let tar = try Self.gnuTar(
             sparse: [(pyc, extents, size: 1 << 20)], links: [(Self.library + "keep.pyc", to: pyc)])
-        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar)]])
+        let input = try fixture.writeLayout("in", images: [[FixtureLayer(entries: [], tar: tar), .interpreter]])
         let output = fixture.path("out")
         let report = try await ImageRewriter(
             options: RewriteOptions(input: input, output: output, strategy: .dropBytecode)

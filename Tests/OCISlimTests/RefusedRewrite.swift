@@ -45,6 +45,7 @@ extension LayoutFixture {
                             .file(
                                 "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
                                 try LayoutFixture.compile("X = 1\n")),
+                            .interpreter,
                         ], compression: compression)
                 ]
             ])

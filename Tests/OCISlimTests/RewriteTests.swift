@@ -23,6 +23,7 @@ import Testing
                 .file("usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc", plain, mtime: 1_700_000_001),
                 .file("usr/lib/python3.11/__pycache__/m.cpython-311.opt-2.pyc", optimized),
                 .text("etc/motd", "hello\n"),
+                .symlink("usr/bin/python3", to: "python3.11"),
             ]),
             FixtureLayer(
                 entries: [
@@ -56,6 +57,38 @@ import Testing
         #expect(try LayoutFixture.files(under: fixture.path("out")) == LayoutFixture.files(under: input))
         #expect(report.totals.layersRewritten == 0)
         #expect(report.rewrittenBlobs.isEmpty)
+    }
+
+    /// A minimal Debian-like image with gcc's GDB pretty-printers (stray `.py` files and their bytecode) and no
+    /// interpreter: every strategy leaves it byte-identical, config included, and says so in one line.
+    @Test(arguments: Strategy.allCases)
+    func strayPythonFilesWithoutAnInterpreterComeOutByteIdentical(strategy: Strategy) async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let gdb = "usr/share/gdb/auto-load/usr/lib/x86_64-linux-gnu/"
+        let input = try fixture.writeLayout(
+            "in",
+            images: [
+                [
+                    FixtureLayer(entries: [
+                        .text("etc/os-release", "ID=debian\n"),
+                        .text(gdb + "libstdc++.so.6.0.30-gdb.py", "X = 1\n"),
+                        .text("usr/share/gcc/python/libstdcxx/v6/printers.py", "X = 1\n"),
+                        .text("usr/share/gcc/python/libstdcxx/v6/printers2.py", "X = 1\n"),
+                    ])
+                ]
+            ])
+        let report = try await rewrite(input, fixture.path("out"), strategy)
+        #expect(try LayoutFixture.files(under: fixture.path("out")) == LayoutFixture.files(under: input))
+        #expect(report.nothingToDo == "no Python interpreter found; nothing to do")
+        #expect(
+            report.renderTable()
+                == "ocislim rewrite --strategy \(strategy.rawValue): \(input) → \(fixture.path("out")): no Python "
+                + "interpreter found; nothing to do (the output is the input, byte for byte)")
+        let audit = try await ImageAuditor(input: input, jobs: 2).run()
+        #expect(
+            audit.renderTable()
+                == "\(input): no Python interpreter found; nothing to do (no strategy would change the image)")
     }
 
     @Test(arguments: Strategy.allCases)
@@ -189,6 +222,7 @@ import Testing
                     FixtureLayer(entries: [.file(lowerPath, plain)]),
                     FixtureLayer(entries: [.hardlink("usr/lib/python3.11/keep.bin", to: lowerPath)]),
                     FixtureLayer(entries: [.file(lowerPath, plain + [0])]),
+                    .interpreter,
                 ]
             ])
         let output = fixture.path("out")
@@ -213,7 +247,8 @@ import Testing
                         .hardlink(directory + "m.cpython-311.pyc", to: directory + "m.cpython-311.opt-1.pyc"),
                         .hardlink(directory + "m.cpython-311.opt-2.pyc", to: directory + "m.cpython-311.opt-1.pyc"),
                         .hardlink("usr/lib/python3.11/other.bin", to: directory + "m.cpython-311.opt-1.pyc"),
-                    ])
+                    ]),
+                    .interpreter,
                 ]
             ])
         let output = fixture.path("out")

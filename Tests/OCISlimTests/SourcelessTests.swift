@@ -26,6 +26,7 @@ import Testing
                 .text(library + "stale.py", source),
                 .file(library + "__pycache__/stale.\(tag).pyc", stale),
                 .text("app/main.py", "import m\n"),
+                .interpreter,
             ])
         ]
     }
@@ -101,6 +102,7 @@ import Testing
                     FixtureLayer(entries: [
                         .text(library + "m.py", Self.source),
                         .text(library + "broken.py", "def broken(:\n"),
+                        .interpreter,
                     ])
                 ]
             ])

@@ -35,7 +35,8 @@ import Testing
                 Self.file(Self.cache + "b.cpython-311.pyc", mtime: 9),
                 Self.file("app/m.pyc"),  // sourceless: it is the module, kept
                 Self.file("app/__pycache__/m.cpython-311.opt-2.pyc", mtime: 3),
-            ])
+            ]),
+            LayerScan(entries: [Self.file("usr/bin/python3.11")]),
         ])
         #expect(plan.layers[0].actions == [0: .drop(.bytecode), 1: .drop(.bytecode), 3: .drop(.optimizedBytecode)])
         #expect(
@@ -45,6 +46,25 @@ import Testing
         #expect(
             plan.layers[0].additions.map(\.metadata.mtime) == [3, 9], "markers take the newest dropped file's time")
         #expect(plan.environment == ["PYTHONDONTWRITEBYTECODE=1"])
+    }
+
+    @Test(arguments: ["usr/bin/python3", "usr/local/bin/python3.12", "opt/venv/bin/python"])
+    func theEnvironmentNeedsAnInterpreter(_ interpreter: String) {
+        let python = [Self.file(Self.cache + "a.cpython-311.pyc"), Self.file(interpreter)]
+        let planner = Planner(strategy: .dropBytecode, requiresInterpreter: true)
+        #expect(planner.plan([LayerScan(entries: python)]).environment.count == 1)
+    }
+
+    @Test func strayPythonFilesWithoutAnInterpreterLeaveTheConfigAlone() {
+        // Debian's gcc ships GDB pretty-printers as .py files (with no interpreter in the image).
+        let gdb = "usr/share/gdb/auto-load/usr/lib/x86_64-linux-gnu/"
+        let plan = Planner(strategy: .dropBytecode, requiresInterpreter: true).plan([
+            LayerScan(entries: [Self.file(gdb + "libstdc++.so.6.0.30-gdb.py"), Self.file("usr/bin/python3-config")]),
+            // An interpreter removed by a later layer is no interpreter.
+            LayerScan(entries: [Self.file("usr/bin/python3")]), LayerScan(entries: [Self.file("usr/bin/.wh.python3")]),
+        ])
+        #expect(plan.environment.isEmpty)
+        #expect(plan.isUnchanged)
     }
 
     @Test func noPythonMeansNoPlan() {

@@ -16,7 +16,15 @@ public enum FixtureEntry {
 }
 
 /// A fixture layer: entries and how the blob is compressed.
+extension FixtureEntry {
+    /// A Python interpreter's executable (a link, as Debian ships it): the pipeline leaves images without one alone.
+    public static var interpreter: FixtureEntry { .symlink("usr/bin/python3", to: "python3.11") }
+}
+
 public struct FixtureLayer {
+    /// A layer holding only an interpreter's executable, for fixtures whose other layers are hand-made tars.
+    public static var interpreter: FixtureLayer { FixtureLayer(entries: [.interpreter]) }
+
     public var entries: [FixtureEntry]
     public var compression: Compression = .gzip
     public var mediaType: String?

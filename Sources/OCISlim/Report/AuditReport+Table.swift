@@ -5,6 +5,10 @@ extension AuditReport {
     /// Renders the report as aligned text.
     public func renderTable() -> String {
         let arguments = strategies.first?.report.compressionArguments ?? ""
+        let verdicts = Set(strategies.map(\.report.nothingToDo))
+        if verdicts.count == 1, let verdict = verdicts.first, let verdict {
+            return "\(input): \(verdict) (no strategy would change the image)"
+        }
         var lines = ["Size impact of each strategy on \(input) (what `ocislim rewrite\(arguments)` would write)", ""]
         var rows = [["strategy", "uncompressed", "compressed", "removed", "added", "hardlinked", "converted", "kept"]]
         for entry in strategies {

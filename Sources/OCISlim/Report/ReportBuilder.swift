@@ -53,7 +53,8 @@ struct ReportBuilder {
                 old: image.manifest.config.digest, new: written.config.digest,
                 mediaType: image.manifest.config.mediaType
             ),
-            environmentAdded: written.environmentAdded, modules: plan.modules, layers: layerRows
+            environmentAdded: written.environmentAdded, pythonInterpreter: plan.hasInterpreter, modules: plan.modules,
+            layers: layerRows
         )
     }
 

@@ -5,7 +5,11 @@ extension RewriteReport {
     /// Renders the report as aligned text.
     public func renderTable() -> String {
         var lines: [String] = []
-        lines.append("ocislim rewrite --strategy \(strategy)\(compressionArguments): \(input) → \(output)")
+        let command = "ocislim rewrite --strategy \(strategy)\(compressionArguments): \(input) → \(output)"
+        if let nothingToDo {
+            return "\(command): \(nothingToDo) (the output is the input, byte for byte)"
+        }
+        lines.append(command)
         for image in images {
             lines.append("")
             lines.append("image \(image.name)  manifest \(image.manifest.old.short) → \(image.manifest.new.short)")

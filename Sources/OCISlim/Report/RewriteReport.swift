@@ -26,6 +26,15 @@ public struct RewriteReport: Codable, Sendable {
     public var totals: Totals
     /// Things the user should know (images copied unchanged, libarchive warnings).
     public var warnings: [String]
+
+    /// What a run that changes nothing says instead of a table of zeros; nil when something changes.
+    public var nothingToDo: String? {
+        guard rewrittenBlobs.isEmpty else { return nil }
+        if !images.isEmpty && images.allSatisfy({ !$0.pythonInterpreter }) {
+            return "no Python interpreter found; nothing to do"
+        }
+        return "nothing to change"
+    }
 }
 
 /// One image of the report.
@@ -38,6 +47,8 @@ public struct ImageReport: Codable, Sendable {
     public var config: BlobRewrite
     /// Environment variables added to the config.
     public var environmentAdded: [String]
+    /// Whether the image has a Python interpreter at the top (`…/bin/python3`).
+    public var pythonInterpreter: Bool
     /// For `sourceless`: modules converted, and sources kept by reason.
     public var modules: ModuleSummary
     /// One entry per layer, bottom first.
