@@ -14,9 +14,12 @@ public struct ImageAuditor: Sendable {
     public let settings: RunSettings
 
     /// Every strategy, and sourceless with its sources dropped too.
-    public static let allVariants: [StrategyVariant] =
+    public static let strategyVariants: [StrategyVariant] =
         Strategy.allCases.map { StrategyVariant(strategy: $0) }
         + [StrategyVariant(strategy: .sourceless, sourceless: SourcelessOptions(keepSources: false))]
+
+    /// Every strategy, then the files upper layers hide (`reclaim-hidden`).
+    public static let allVariants: [StrategyVariant] = strategyVariants + [.hiddenFiles]
 
     /// Makes an auditor.
     public init(
@@ -40,8 +43,8 @@ public struct ImageAuditor: Sendable {
         let source = try ImageEndpoints.source(reference)
         let selection = ImageSelection(selector: reference.selector, platforms: platforms)
         let pipeline = try RewritePipeline(source: source, selection: selection, settings: settings)
-        let needsDigests = variants.contains { $0.strategy.needsContentDigests }
-        let needsSources = variants.contains { $0.strategy.needsSourceHashes }
+        let needsDigests = variants.contains { $0.needsContentDigests }
+        let needsSources = variants.contains { $0.needsSourceHashes }
         let scans = try await pipeline.scanLayers(hashContents: needsDigests, hashSources: needsSources)
         var reports: [AuditReport.Entry] = []
         for variant in variants {

@@ -30,12 +30,16 @@ public struct ImageRewriter: Sendable {
         let output = try ImageEndpoints.destination(
             outputReference, input: inputReference, source: source, replace: options.replaceExistingName)
         do {
-            let variant = StrategyVariant(strategy: options.strategy, sourceless: options.sourceless)
+            let variant = StrategyVariant(
+                strategy: options.strategy, sourceless: options.sourceless, reclaimHidden: options.reclaimHidden)
             let scans = try await pipeline.scanLayers(
-                hashContents: options.strategy.needsContentDigests, hashSources: options.strategy.needsSourceHashes
+                hashContents: variant.needsContentDigests, hashSources: variant.needsSourceHashes
             )
             let compileVersion = try compiler.map { try pipeline.checkVersion(of: $0, against: scans) }
-            let plans = try pipeline.plan(scans: scans, variant: variant, compileVersion: compileVersion)
+            let layersKept = LayersKept(
+                count: options.keepLayers, base: try options.keepLayersOf.map(Self.baseLayers) ?? [])
+            let plans = try pipeline.plan(
+                scans: scans, variant: variant, compileVersion: compileVersion, layersKept: layersKept)
             let layers = try await pipeline.rewriteLayers(scans: scans, plans: plans, store: output.blobs)
             let documents = try pipeline.writeDocuments(
                 scans: scans, plans: plans, layers: layers, store: output.blobs
@@ -57,6 +61,21 @@ public struct ImageRewriter: Sendable {
             }
             throw error
         }
+    }
+}
+
+extension ImageRewriter {
+    /// The layer chain (diff IDs) of the one image `reference` names, for `--keep-layers-of`.
+    static func baseLayers(_ reference: String) throws -> [Digest] {
+        let parsed = try ImageReference(parsing: reference)
+        let source = try ImageEndpoints.source(parsed)
+        let graph = try GraphReader(
+            source: source, selection: ImageSelection(selector: parsed.selector), warn: { _ in }
+        ).read()
+        guard graph.images.count == 1, let image = graph.images.first else {
+            throw ReferenceError.baseNeedsOneImage(reference: reference, count: graph.images.count)
+        }
+        return image.config.rootfs.diffIDs
     }
 }
 
@@ -124,11 +143,13 @@ struct RewritePipeline: Sendable {
 
     /// One plan per image; `compileVersion` is the `--compile-with` interpreter's, when there is one.
     func plan(
-        scans: [Digest: ScannedLayer], variant: StrategyVariant, compileVersion: String? = nil
+        scans: [Digest: ScannedLayer], variant: StrategyVariant, compileVersion: String? = nil,
+        layersKept: LayersKept = LayersKept()
     ) throws -> [Digest: ImagePlan] {
         let planner = Planner(
             strategy: variant.strategy, minimumLayerSaving: settings.minimumLayerSaving,
-            sourceless: variant.sourceless, compileVersion: compileVersion, requiresInterpreter: true
+            sourceless: variant.sourceless, compileVersion: compileVersion, requiresInterpreter: true,
+            reclaimHidden: variant.reclaimHidden
         )
         var plans: [Digest: ImagePlan] = [:]
         for image in graph.images {
@@ -152,7 +173,8 @@ struct RewritePipeline: Sendable {
                 )
             }
             let execution = image.config.config
-            let context = ImageContext(entrypoint: execution?.entrypoint, cmd: execution?.cmd)
+            var context = ImageContext(entrypoint: execution?.entrypoint, cmd: execution?.cmd)
+            context.keepLayers = layersKept.count(for: image.config.rootfs.diffIDs)
             plans[image.descriptor.digest] = planner.plan(layerScans, context: context)
         }
         return plans
@@ -239,21 +261,35 @@ struct RewritePipeline: Sendable {
 
 /// A strategy with its options, as `audit` compares them.
 public struct StrategyVariant: Hashable, Sendable {
-    /// The strategy.
-    public var strategy: Strategy
+    /// The strategy; nil for none (`--reclaim-hidden` alone, as `audit` measures hidden files).
+    public var strategy: Strategy?
     /// Its `sourceless` options (ignored by the other strategies).
     public var sourceless: SourcelessOptions
+    /// Whether files upper layers hide are removed too (`--reclaim-hidden`).
+    public var reclaimHidden: Bool
 
     /// Makes a variant.
-    public init(strategy: Strategy, sourceless: SourcelessOptions = SourcelessOptions()) {
+    public init(strategy: Strategy?, sourceless: SourcelessOptions = SourcelessOptions(), reclaimHidden: Bool = false) {
         self.strategy = strategy
         self.sourceless = sourceless
+        self.reclaimHidden = reclaimHidden
     }
 
-    /// The name `audit` shows: the strategy, with `--sources drop` when sources are dropped.
+    /// `audit`'s measure of hidden files: what `--reclaim-hidden` alone removes.
+    public static let hiddenFiles = StrategyVariant(strategy: nil, reclaimHidden: true)
+
+    /// The name `audit` shows: the strategy, with `--sources drop` when sources are dropped and `--reclaim-hidden`
+    /// when hidden files go too.
     public var name: String {
-        strategy == .sourceless && !sourceless.keepSources ? "sourceless --sources drop" : strategy.rawValue
+        guard let strategy else { return reclaimHidden ? "reclaim-hidden" : "none" }
+        let base = strategy == .sourceless && !sourceless.keepSources ? "sourceless --sources drop" : strategy.rawValue
+        return reclaimHidden ? base + " --reclaim-hidden" : base
     }
+
+    /// Whether the scan must hash file contents (dedup).
+    var needsContentDigests: Bool { strategy?.needsContentDigests ?? false }
+    /// Whether the scan must hash sources (sourceless).
+    var needsSourceHashes: Bool { strategy?.needsSourceHashes ?? false }
 }
 
 /// One layer rewrite: the same blob with the same plan is done once, whichever images share it.

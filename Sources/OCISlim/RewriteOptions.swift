@@ -40,6 +40,12 @@ public struct RewriteOptions: Sendable {
     public var platforms: [Platform] = []
     /// `--replace`: an image already named as the output reference names it (`oci:EXISTING:NAME`) is replaced.
     public var replaceExistingName = false
+    /// `--reclaim-hidden`: files that upper layers hide are removed from the layers that hold them.
+    public var reclaimHidden = false
+    /// `--keep-layers`: this many bottom layers stay byte-identical.
+    public var keepLayers = 0
+    /// `--keep-layers-of`: the layers each image shares with this base image (a reference) stay byte-identical.
+    public var keepLayersOf: String?
     /// The minimization strategy.
     public var strategy: Strategy
     /// What `sourceless` does besides converting modules.

@@ -90,6 +90,29 @@ extension OCISlimCommand {
         @Flag(help: "With oci:EXISTING_DIR:NAME, replace an image already named NAME.")
         var replace = false
 
+        @Flag(
+            help: ArgumentHelp(
+                "Also remove every file that upper layers hide (deleted or replaced later), from any tree.",
+                discussion: "The layer count, history and what every process in the image sees stay the same; a "
+                    + "whiteout that no longer hides anything goes too. `ocislim audit` shows how much this saves."
+            ))
+        var reclaimHidden = false
+
+        @Option(
+            help: ArgumentHelp(
+                "Leave the lowest N layers byte-identical (a shared base).", valueName: "n"))
+        var keepLayers = 0
+
+        @Option(
+            help: ArgumentHelp(
+                "Leave byte-identical the layers each image shares with this base image.",
+                discussion: "A reference such as oci:base:bookworm; layers count as shared while their diff IDs "
+                    + "match from the bottom. Rewriting a shared base layer gives it a new digest in every image, "
+                    + "so images built on that base stop sharing it.",
+                valueName: "reference"
+            ))
+        var keepLayersOf: String?
+
         @OptionGroup
         var runOptions: RunOptions
 
@@ -123,6 +146,7 @@ extension OCISlimCommand {
             if output.isStandardStream && (json || report == "-") {
                 throw ValidationError("the archive goes to standard output: write the report with --report FILE.")
             }
+            if keepLayers < 0 { throw ValidationError("--keep-layers cannot be negative.") }
             if replace && (output.transport != .oci || output.selector == .all) {
                 throw ValidationError("--replace applies to an output oci:DIR:NAME only.")
             }
@@ -152,6 +176,9 @@ extension OCISlimCommand {
             )
             options.platforms = selection.platforms
             options.replaceExistingName = replace
+            options.reclaimHidden = reclaimHidden
+            options.keepLayers = keepLayers
+            options.keepLayersOf = keepLayersOf
             return options
         }
 

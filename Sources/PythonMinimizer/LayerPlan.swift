@@ -8,6 +8,8 @@ public enum SavingCategory: String, Hashable, Sendable, Codable, CaseIterable, C
     case duplicates
     /// Python sources replaced by sourceless bytecode (their compressed copies are counted in the layer sizes).
     case sources
+    /// Files no one can see: replaced or deleted by a later layer (`--reclaim-hidden`).
+    case hidden
 
     public static func < (lhs: SavingCategory, rhs: SavingCategory) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -8,10 +8,15 @@
 /// 3. hardlinks inside a layer stay valid: a dropped target is written under its first kept link's name;
 /// 4. hardlinks to lower layers keep their targets;
 /// 5. over the merged view of the rewritten layers, an action that vacates a path a lower layer still fills gets a
-///    whiteout (`LayerPlan.hidesLowerCopy`), so nothing a layer replaced comes back.
+///    whiteout (`LayerPlan.hidesLowerCopy`), so nothing a layer replaced comes back;
+/// 6. with `reclaimHidden`, entries no one can see (`HiddenEntries`) are dropped in pass 1, and a whiteout left with
+///    nothing below it to hide is dropped at the end.
+/// The lowest `ImageContext.keepLayers` layers get no action at all.
 public struct Planner: Sendable {
-    /// The strategy applied.
-    public let strategy: Strategy
+    /// The strategy applied; nil to minimize nothing (`--reclaim-hidden` alone).
+    public let strategy: Strategy?
+    /// Whether entries hidden by upper layers are removed (`--reclaim-hidden`), whatever the strategy.
+    public let reclaimHidden: Bool
     /// Layers that would save fewer bytes of file data than this are passed through unchanged.
     public let minimumLayerSaving: Int64
     /// What `sourceless` does besides converting modules.
@@ -26,10 +31,11 @@ public struct Planner: Sendable {
 
     /// Makes a planner.
     public init(
-        strategy: Strategy, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions(),
-        compileVersion: String? = nil, requiresInterpreter: Bool = false
+        strategy: Strategy?, minimumLayerSaving: Int64 = 0, sourceless: SourcelessOptions = SourcelessOptions(),
+        compileVersion: String? = nil, requiresInterpreter: Bool = false, reclaimHidden: Bool = false
     ) {
         self.requiresInterpreter = requiresInterpreter
+        self.reclaimHidden = reclaimHidden
         self.strategy = strategy
         self.minimumLayerSaving = minimumLayerSaving
         self.sourcelessOptions = sourceless
@@ -39,30 +45,30 @@ public struct Planner: Sendable {
     /// Plans an image whose layers, bottom first, hold `scans`.
     public func plan(_ scans: [LayerScan], context: ImageContext = ImageContext()) -> ImagePlan {
         // No interpreter, no Python to minimize: stray `.py` files (gcc's GDB pretty-printers) are data.
-        guard !requiresInterpreter || TopView(scans).hasInterpreter else {
-            var plan = ImagePlan(layers: scans.map { _ in LayerPlan() }, environment: [])
-            plan.hasInterpreter = false
-            return plan
-        }
-        var plans: [LayerPlan]
+        let hasInterpreter = !requiresInterpreter || TopView(scans).hasInterpreter
+        var plans = scans.map { _ in LayerPlan() }
         var modules = ModuleSummary()
-        if strategy == .sourceless {
+        if strategy == .sourceless && hasInterpreter {
             (plans, modules) = sourcelessPlans(scans, context: context)
-        } else {
+        } else if hasInterpreter {
             plans = scans.map { scan in
                 let plan = strategyActions(for: scan)
                 let saving = PlanSummary(plan: plan, scan: scan).bytesSaved.values.reduce(0, +)
                 return saving < minimumLayerSaving ? LayerPlan() : plan
             }
         }
+        if reclaimHidden { dropHiddenEntries(&plans, scans) }
+        for index in plans.indices.prefix(context.keepLayers) { plans[index] = LayerPlan() }
         for index in plans.indices {
             keepLaterDuplicatePaths(&plans[index], scans[index])
             repairHardlinks(&plans[index], scans[index])
         }
         keepLowerLinkTargets(&plans, scans)
         hideLowerCopies(&plans, scans)
-        var plan = ImagePlan(layers: plans, environment: environment(scans))
+        if reclaimHidden { dropUselessWhiteouts(&plans, scans) }
+        var plan = ImagePlan(layers: plans, environment: hasInterpreter ? environment(scans) : [])
         plan.modules = modules
+        plan.hasInterpreter = hasInterpreter
         return plan
     }
 
@@ -70,6 +76,7 @@ public struct Planner: Sendable {
 
     func strategyActions(for scan: LayerScan) -> LayerPlan {
         switch strategy {
+        case nil: LayerPlan()
         case .dedup: deduplicate(scan)
         case .dropOptimized: dropBytecode(scan, optimizedOnly: true)
         case .dropBytecode: dropBytecode(scan, optimizedOnly: false)
@@ -140,6 +147,50 @@ public struct Planner: Sendable {
             }
         }
         return plan
+    }
+
+    // MARK: 1b. Hidden entries (`--reclaim-hidden`)
+
+    /// Drops every hidden entry the strategy left alone; in a layer the strategy does not change, only when the
+    /// saving reaches `minimumLayerSaving` (a new digest stops the layer being shared).
+    private func dropHiddenEntries(_ plans: inout [LayerPlan], _ scans: [LayerScan]) {
+        let hidden = HiddenEntries(scans)
+        for layer in scans.indices {
+            var plan = plans[layer]
+            for index in hidden.indexes[layer] where plan.actions[index] == nil {
+                plan.actions[index] = .drop(.hidden)
+            }
+            let saving = hidden.indexes[layer].reduce(Int64(0)) { $0 + scans[layer].entries[$1].size }
+            if !plans[layer].isUnchanged || saving >= max(minimumLayerSaving, 1) { plans[layer] = plan }
+        }
+    }
+
+    /// Drops the whiteouts (`.wh.NAME`) of changed layers that no longer hide anything: no lower layer keeps an
+    /// entry at NAME or under it once the plans are applied.
+    private func dropUselessWhiteouts(_ plans: inout [LayerPlan], _ scans: [LayerScan]) {
+        // Every path a layer keeps after the rewrite, with all its ancestors: the paths a whiteout above could hide.
+        var filledBelow: Set<ImagePath> = []
+        for layer in scans.indices {
+            let entries = scans[layer].entries
+            if !plans[layer].isUnchanged {
+                for (index, entry) in entries.enumerated() where plans[layer].actions[index] == nil {
+                    guard case .remove(let path)? = Whiteout(entry.path), !filledBelow.contains(path) else { continue }
+                    plans[layer].actions[index] = .drop(.hidden)
+                }
+            }
+            for (index, entry) in entries.enumerated() where Whiteout(entry.path) == nil {
+                let action = plans[layer].actions[index]
+                var kept: [ImagePath] = action?.newPaths ?? []
+                if !(action?.vacatesPath ?? false) && action != .absorbed { kept.append(entry.path) }
+                for path in kept { Self.insertWithAncestors(path, into: &filledBelow) }
+            }
+            for addition in plans[layer].additions { Self.insertWithAncestors(addition.path, into: &filledBelow) }
+        }
+    }
+
+    private static func insertWithAncestors(_ path: ImagePath, into set: inout Set<ImagePath>) {
+        var current = path
+        while !current.bytes.isEmpty, set.insert(current).inserted { current = current.parent }
     }
 
     // MARK: 2. Paths written twice in one layer

@@ -40,6 +40,8 @@ public struct SourcelessOptions: Hashable, Sendable {
 public struct ImageContext: Hashable, Sendable {
     /// Files the image runs by path (its `Entrypoint` and `Cmd` arguments that are absolute paths).
     public var runPaths: Set<ImagePath>
+    /// The lowest layers left exactly as they are (`--keep-layers`, `--keep-layers-of`).
+    public var keepLayers = 0
 
     /// Makes a context.
     public init(runPaths: Set<ImagePath> = []) { self.runPaths = runPaths }

@@ -57,8 +57,8 @@ import Testing
 
     @Test(
         arguments: [
-            (["--strategy", "dedup"], "Unknown option '--strategy'"),
-            (["--report", "report.json"], "Unknown option '--report'"),
+            (["--reclaim-hidden"], "Unknown option '--reclaim-hidden'"),
+            (["--keep-layers", "1"], "Unknown option '--keep-layers'"),
             (["--source-hook"], "Unknown option '--source-hook'"),
         ] as [([String], String)]
     )
@@ -72,5 +72,34 @@ import Testing
 
     @Test func missingInput() {
         CommandLine.expectUsageError(["audit"], "Missing expected argument '<input>'")
+    }
+}
+
+/// `audit` as a CI gate: `--strategy`, `--report`, `--fail-if-…-over`.
+@Suite struct AuditGateCommandLineTests {
+    @Test func strategiesChooseTheVariants() throws {
+        let command = try CommandLine.audit(["--strategy", "drop-bytecode", "--strategy", "sourceless", "in"])
+        #expect(
+            command.variants.map(\.name) == ["drop-bytecode", "sourceless", "sourceless --sources drop"])
+        let all = try CommandLine.audit(["in"])
+        #expect(all.variants.last?.name == "reclaim-hidden")
+    }
+
+    @Test func theHiddenLimitAddsTheHiddenMeasure() throws {
+        let command = try CommandLine.audit(["--strategy", "dedup", "--fail-if-hidden-over", "20MB", "in"])
+        #expect(command.variants.map(\.name) == ["dedup", "reclaim-hidden"])
+        #expect(command.gate == AuditGate(savingLimit: nil, hiddenLimit: .bytes(20_000_000)))
+    }
+
+    @Test func limits() throws {
+        let command = try CommandLine.audit(["--fail-if-saving-over", "5%", "--report", "r.json", "in"])
+        #expect(command.gate.savingLimit == .percent(5))
+        #expect(command.report == "r.json")
+    }
+
+    @Test func aBadLimitIsAUsageError() {
+        CommandLine.expectUsageError(
+            ["audit", "--fail-if-saving-over", "lots", "in"],
+            "The value 'lots' is invalid for '--fail-if-saving-over <size|percent>'")
     }
 }

@@ -113,6 +113,7 @@ public enum ReferenceError: Error, Equatable, CustomStringConvertible {
     case badPosition(reference: String)
     case dockerNameWithoutTag(reference: String)
     case nameNeedsOneImage(reference: String, count: Int)
+    case baseNeedsOneImage(reference: String, count: Int)
 
     public var description: String {
         switch self {
@@ -122,6 +123,8 @@ public enum ReferenceError: Error, Equatable, CustomStringConvertible {
             "invalid reference \"\(reference)\": '@' must be followed by an image's position (0, 1, …)"
         case .dockerNameWithoutTag(let reference):
             "invalid reference \"\(reference)\": a docker-archive image is named NAME:TAG"
+        case .baseNeedsOneImage(let reference, let count):
+            "--keep-layers-of \(reference): names \(count) images; select one (oci:DIR:NAME, docker-archive:FILE@N)"
         case .nameNeedsOneImage(let reference, let count):
             "output \(reference) names one image, but the input has \(count): select one (oci:DIR:NAME, "
                 + "docker-archive:FILE:NAME:TAG or FILE@N)"

@@ -30,11 +30,13 @@ struct ReportBuilder {
             totals.filesHardlinked += layer.filesHardlinked
             totals.bytesSaved.merge(layer.bytesSaved, uniquingKeysWith: +)
         }
-        return RewriteReport(
-            strategy: variant.strategy.rawValue, compression: settings.compression.description,
+        var report = RewriteReport(
+            strategy: variant.strategy?.rawValue ?? "none", compression: settings.compression.description,
             compressionLevel: settings.compressionLevel, input: input, output: output, images: images,
             rewrittenBlobs: documents.blobRewrites.sorted { $0.old < $1.old }, totals: totals, warnings: warnings
         )
+        report.reclaimHidden = variant.reclaimHidden
+        return report
     }
 
     /// One image's row: its manifest and config, and a row per layer.

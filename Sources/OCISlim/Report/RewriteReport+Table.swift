@@ -5,7 +5,7 @@ extension RewriteReport {
     /// Renders the report as aligned text.
     public func renderTable() -> String {
         var lines: [String] = []
-        let command = "ocislim rewrite --strategy \(strategy)\(compressionArguments): \(input) → \(output)"
+        let command = "ocislim rewrite \(strategyArguments)\(compressionArguments): \(input) → \(output)"
         if let nothingToDo {
             return "\(command): \(nothingToDo) (the output is the input, byte for byte)"
         }
@@ -78,6 +78,12 @@ extension RewriteReport {
     }
 
     /// ` --compression zstd --compression-level 19` as given, or nothing for the default (`keep`, default levels).
+    /// `--strategy NAME`, `--reclaim-hidden`, or both.
+    var strategyArguments: String {
+        let strategy = strategy == "none" ? nil : "--strategy \(strategy)"
+        return [strategy, reclaimHidden ? "--reclaim-hidden" : nil].compactMap { $0 }.joined(separator: " ")
+    }
+
     var compressionArguments: String {
         (compression == "keep" ? "" : " --compression \(compression)")
             + (compressionLevel.map { " --compression-level \($0)" } ?? "")

@@ -8,8 +8,10 @@ public struct RewriteReport: Codable, Sendable {
     public var version = 1
     /// The tool that wrote the report (set by the command line).
     public var tool: ToolInfo?
-    /// The strategy applied.
+    /// The strategy applied (`none` for `--reclaim-hidden` alone).
     public var strategy: String
+    /// Whether files upper layers hide were removed (`--reclaim-hidden`).
+    public var reclaimHidden = false
     /// `--compression`: `keep`, `gzip`, `zstd` or `none`.
     public var compression: String
     /// `--compression-level`, when given.
