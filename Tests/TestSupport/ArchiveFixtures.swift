@@ -47,7 +47,7 @@ public struct BuiltArchiveImage {
     public let repoTags: [String]
     public let architecture: String
 
-    init(_ image: ArchiveFixtureImage) throws {
+    public init(_ image: ArchiveFixtureImage) throws {
         var layers: [Layer] = []
         for layer in image.layers {
             let tar = try layer.tar ?? LayoutFixture.tar(layer.entries)
@@ -220,7 +220,8 @@ public enum ArchiveFixtures {
             let tag = image.repoTags.first.map { DockerTag.tag(of: $0) }
             listings.append(image.listing(annotations: tag.map { [Annotation.refName: $0] } ?? [:]))
         }
-        let index = #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(listings.joined(separator: ","))]}"#
+        let index =
+            #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(listings.joined(separator: ","))]}"#
         entries.append(.text("index.json", index))
         return entries
     }
@@ -276,7 +277,8 @@ public enum ArchiveFixtures {
                     image.layers.map { "blobs/sha256/\($0.digest.encoded)" }
                 ))
         }
-        let index = #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(listings.joined(separator: ","))]}"#
+        let index =
+            #"{"schemaVersion":2,"mediaType":"\#(MediaType.ociIndex)","manifests":[\#(listings.joined(separator: ","))]}"#
         entries += [
             .text("index.json", index), .text("oci-layout", #"{"imageLayoutVersion":"1.0.0"}"#),
             .file("manifest.json", manifestList(list)),

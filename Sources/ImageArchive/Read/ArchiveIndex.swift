@@ -167,7 +167,7 @@ struct ArchiveIndex: Sendable {
                 pending += target.split(separator: "/").reversed()
             case .file:
                 if pending.isEmpty { return member }
-                // A file with more below it: as with a directory missing from the tar, look the whole name up.
+            // A file with more below it: as with a directory missing from the tar, look the whole name up.
             case .directory, .other:
                 if pending.isEmpty { return member }
             }

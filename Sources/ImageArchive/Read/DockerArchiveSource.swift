@@ -178,7 +178,8 @@ private struct Synthesis {
         blobs.named[image.configDigest] = image.configMember.name
         var layers: [JSONValue] = []
         for (number, layerName) in entry.layers.enumerated() {
-            let member = try blobs.archive.file(layerName, role: "layer \(number) of image \(position) in manifest.json")
+            let member = try blobs.archive.file(
+                layerName, role: "layer \(number) of image \(position) in manifest.json")
             let diffID = image.config.rootfs.diffIDs[number]
             let compression = Compression.sniff(try blobs.archive.prefix(of: member, count: 4))
             let digest = try layerDigest(
@@ -189,7 +190,8 @@ private struct Synthesis {
         let manifest: JSONValue = .object([
             "schemaVersion": .integer(2),
             "mediaType": .string(MediaType.dockerManifest),
-            "config": Self.descriptor(MediaType.dockerConfig, digest: image.configDigest, size: image.configMember.size),
+            "config": Self.descriptor(
+                MediaType.dockerConfig, digest: image.configDigest, size: image.configMember.size),
             "layers": .array(layers),
         ])
         let bytes = try manifest.encoded()
