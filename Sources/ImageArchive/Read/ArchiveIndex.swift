@@ -63,6 +63,8 @@ struct ArchiveIndex: Sendable {
             throw ArchiveError.invalid(path: path, member: nil, reason: "not a tar archive (\(error))")
         }
         var lastName: String?
+        // Where the data of the last member read ends, to tell a truncated archive from a damaged one.
+        var dataEnd: Int64 = 0
         do {
             while let entry = try reader.nextEntry() {
                 let raw = entry.path.description
@@ -73,6 +75,7 @@ struct ArchiveIndex: Sendable {
                     throw ArchiveError.invalid(path: path, member: raw, reason: Self.explain(error))
                 }
                 lastName = name
+                dataEnd = reader.consumedPosition + (entry.size + 511) / 512 * 512
                 guard !name.isEmpty else { continue }
                 let kind: Member.Kind
                 switch entry.kind {
@@ -96,7 +99,9 @@ struct ArchiveIndex: Sendable {
                     isSparse: entry.isSparse)
             }
         } catch let error as TarError {
-            let reason = Self.isTruncation(error) ? "the archive is truncated" : "\(error)"
+            // The file ends inside a member's data or inside a block: it was cut short.
+            let truncated = dataEnd > file.size || file.size % 512 != 0
+            let reason = truncated ? "the archive is truncated" : "\(error)"
             throw ArchiveError.invalid(path: path, member: lastName.map { "after \($0)" }, reason: reason)
         }
         return ArchiveIndex(path: path, file: file, members: members)
@@ -113,13 +118,6 @@ struct ArchiveIndex: Sendable {
         return nil
     }
 
-    private static func isTruncation(_ error: TarError) -> Bool {
-        switch error {
-        case .archive(_, let message, _), .damaged(_, let message, _): message.lowercased().contains("truncated")
-        default: false
-        }
-    }
-
     private static func explain(_ defect: MemberName.Defect) -> String {
         switch defect {
         case .parentComponent: "its name has a '..' component, which would leave the archive"
@@ -129,9 +127,9 @@ struct ArchiveIndex: Sendable {
 
     // MARK: Links
 
-    /// The regular file `name` (a path from the archive's root) leads to, following symbolic links (relative to
-    /// the link's directory) and hard links inside the archive; nil when nothing is there. `referrer` says who names
-    /// the member, for messages.
+    /// The member `name` (a path from the archive's root) leads to, following symbolic links (relative to the
+    /// link's directory) and hard links inside the archive; nil when nothing is there. Throws, naming `name`, when
+    /// the links leave the archive or loop.
     func resolve(_ name: String) throws -> Member? {
         var hops = 0
         var pending: [Substring]
