@@ -28,9 +28,11 @@ struct DockerArchiveSource: ArchiveSource {
     func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource { try blobs.open(descriptor) }
     func repoTags(ofManifest digest: Digest) -> [String] { tags[digest] ?? [] }
 
-    /// Its annotations' names and the `RepoTags` of `manifest.json`.
+    /// Its full name (`io.containerd.image.name`) and the `RepoTags` of `manifest.json`: the names a
+    /// `docker-archive:FILE:NAME:TAG` reference selects by. The tag alone (`org.opencontainers.image.ref.name`) is no
+    /// image name here.
     func names(of entry: Descriptor) -> [String] {
-        let annotated = [Annotation.refName, Annotation.containerdImageName].compactMap { entry.annotations?[$0] }
+        let annotated = entry.annotations?[Annotation.containerdImageName].map { [$0] } ?? []
         var seen: Set<String> = []
         return (annotated + (tags[entry.digest] ?? [])).filter { seen.insert($0).inserted }
     }
