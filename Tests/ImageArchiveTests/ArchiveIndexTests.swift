@@ -125,4 +125,32 @@ import Testing
         try Data(String(repeating: "not a tar ", count: 100).utf8).write(to: URL(fileURLWithPath: path))
         #expect(failure { _ = try ArchiveIndex.scan(path: path) }.hasPrefix("\(path): not a tar archive ("))
     }
+
+    @Test func aHardLinkLeavingTheArchiveIsRefused() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let path = try ArchiveFixtures.write([.text("a", "1"), .hardlink("b", to: "../a")], to: fixture.path("a.tar"))
+        #expect(
+            failure { _ = try ArchiveIndex.scan(path: path) }
+                == "\(path): b: its hard link to ../a leads outside the archive")
+    }
+
+    @Test func aSparseMemberIsIndexedButNotReadAsABlob() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let directory = fixture.path("tree")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // A file with a real hole, which GNU tar's --sparse stores as extents.
+        _ = try Tool.output(["truncate", "-s", "1048576", directory + "/s"], input: [])
+        _ = try Tool.output(
+            ["dd", "of=\(directory)/s", "bs=1", "seek=600000", "conv=notrunc", "status=none"], input: Array("x".utf8))
+        let path = fixture.path("a.tar")
+        _ = try Tool.output(["tar", "--sparse", "--format=gnu", "-C", directory, "-cf", path, "s"], input: [])
+        let index = try ArchiveIndex.scan(path: path)
+        let member = try #require(try index.resolve("s"))
+        #expect(member.isSparse)
+        #expect(
+            failure { _ = try index.open(member) }
+                == "\(path): s: it is stored as a sparse file, which no image tool writes")
+    }
 }

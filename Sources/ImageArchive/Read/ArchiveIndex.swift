@@ -198,9 +198,10 @@ struct ArchiveIndex: Sendable {
 
     /// A stream over a file member's bytes, read in place.
     func open(_ member: Member) throws -> FileRangeSource {
+        // A sparse member's bytes are extents with holes between them, not one run at its offset.
         guard !member.isSparse else {
-            throw ArchiveError.unsupported(
-                path: path, reason: "\(member.name) is stored as a sparse file, which no image tool writes")
+            throw ArchiveError.invalid(
+                path: path, member: member.name, reason: "it is stored as a sparse file, which no image tool writes")
         }
         return FileRangeSource(file: file, offset: member.offset, length: member.size)
     }
