@@ -82,15 +82,13 @@ struct DockerArchiveSource: ArchiveSource {
         var tags: [Digest: [String]] = [:]
         for (position, entry) in entries.enumerated() {
             let image = try ImageEntryCheck(entry, position: position, blobs: blobs)
-            for (layer, number) in zip(entry.layers, entry.layers.indices) {
+            for (number, layer) in entry.layers.enumerated() {
                 _ = try archive.file(layer, role: "layer \(number) of image \(position) in manifest.json")
             }
+            // The same image is the one listed under one of its RepoTags; an untagged one, any with its config.
             let named = listed.filter { descriptor, _ in
-                image.entry.repoTags.contains { tag in
-                    [Annotation.containerdImageName].compactMap { descriptor.annotations?[$0] }.contains {
-                        DockerNames.same($0, tag)
-                    }
-                }
+                guard let name = descriptor.annotations?[Annotation.containerdImageName] else { return false }
+                return entry.repoTags.contains { DockerNames.same(name, $0) }
             }
             let candidates = named.isEmpty ? listed : named
             let matched = candidates.filter { $0.1.contains(image.configDigest) }
@@ -136,7 +134,7 @@ struct DockerArchiveSource: ArchiveSource {
     }
 }
 
-// MARK: Archives without index.json (legacy Docker, skopeo, crane)
+// MARK: The images of manifest.json
 
 /// An image of `manifest.json` with its config read and its layer count checked against the config's `diff_ids`.
 private struct ImageEntryCheck {
@@ -163,6 +161,8 @@ private struct ImageEntryCheck {
         }
     }
 }
+
+// MARK: Archives without index.json (legacy Docker, skopeo, crane)
 
 /// Builds the OCI view of an archive without `index.json`: a Docker schema 2 manifest per `manifest.json` image,
 /// whose layers are the layer members as stored, and an index listing them in order.
