@@ -23,6 +23,36 @@ public final class RandomAccessFile: Sendable {
         (descriptor, size) = try FileSource.openRegularFile(path)
     }
 
+    private init(descriptor: Int32, path: String, size: Int64) {
+        self.descriptor = descriptor
+        self.path = path
+        self.size = size
+    }
+
+    /// A file with no name in `directory`, holding every byte of `source`: made with `mkstemp(3)` and unlinked at
+    /// once, so nothing is left behind however the process ends; its space is freed when the last reader goes.
+    /// `path` names it in messages (what it was made from).
+    public static func spill(_ source: ByteSource, into directory: String, path: String) throws -> RandomAccessFile {
+        var template = Array("\(directory)/ocislim-spill-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress.map { mkstemp($0) } ?? -1
+        }
+        // A file that cannot be made is a failure to write into the directory (the machine's, not the input's).
+        guard descriptor >= 0 else { throw ByteIOError.write(path: directory, errno: errno) }
+        let made = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        unlink(made)
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        // Closed by the file once it owns the descriptor, or here when filling it fails.
+        let sink = DescriptorSink(descriptor: descriptor, path: made)
+        do {
+            let size = try source.copy(to: sink)
+            return RandomAccessFile(descriptor: descriptor, path: path, size: size)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
     deinit { close(descriptor) }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns how many (0 at the end of the file).
@@ -80,3 +110,30 @@ public final class FileRangeSource: ByteSource {
 
 @available(*, unavailable)
 extension FileRangeSource: Sendable {}
+
+/// Writes to a descriptor someone else owns; every byte is written.
+private final class DescriptorSink: ByteSink {
+    private let descriptor: Int32
+    private let path: String
+
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var next = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let count = Glibc.write(descriptor, next, remaining)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ByteIOError.write(path: path, errno: errno)
+            }
+            remaining -= count
+            next += count
+        }
+    }
+
+    func finish() throws {}
+}

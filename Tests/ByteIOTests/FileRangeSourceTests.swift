@@ -30,4 +30,22 @@ import Testing
             _ = try RandomAccessFile(path: "/tmp")
         }
     }
+
+    @Test func aSpilledFileHasNoNameAndHoldsEveryByte() throws {
+        let directory = NSTemporaryDirectory() + "ocislim-spill-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let file = try RandomAccessFile.spill(MemorySource(bytes), into: directory, path: "input")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        #expect(file.size == Int64(bytes.count))
+        #expect(file.path == "input")
+        #expect(try FileRangeSource(file: file, offset: 0, length: file.size).readAll(limit: 1 << 20) == bytes)
+    }
+
+    @Test func aSpillIntoAMissingDirectoryFailsNamingIt() throws {
+        #expect(throws: ByteIOError.write(path: "/nonexistent-ocislim", errno: ENOENT)) {
+            _ = try RandomAccessFile.spill(MemorySource([1]), into: "/nonexistent-ocislim", path: "input")
+        }
+    }
 }

@@ -106,16 +106,42 @@ import Testing
     }
 
     @Test(arguments: [Compression.gzip, .zstd])
-    func aCompressedArchiveIsRefusedNamingItsCompression(_ compression: Compression) throws {
+    func aCompressedArchiveIsDecompressedOnceIntoANamelessFile(_ compression: Compression) throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
-        let path = fixture.path("a.tar")
-        try Data(try LayoutFixture.compress(try LayoutFixture.tar([.text("a", "1")]), compression))
-            .write(to: URL(fileURLWithPath: path))
+        let path = fixture.path("a.tar.gz")
+        let tar = try LayoutFixture.tar([.text("a", "first"), .text("b", "second")])
+        try Data(try LayoutFixture.compress(tar, compression)).write(to: URL(fileURLWithPath: path))
+        let spills = fixture.path("tmp")
+        try FileManager.default.createDirectory(atPath: spills, withIntermediateDirectories: true)
+        let index = try ArchiveIndex.scan(path: path, temporaryDirectory: spills)
+        #expect(try contents(index, "b") == "second")
+        #expect(index.file.size == Int64(tar.count))
+        // The decompressed tar has no name: nothing is left to clean up.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spills).isEmpty)
+    }
+
+    @Test func aTruncatedCompressedArchiveIsRefusedNamingIt() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let path = fixture.path("a.tar.gz")
+        let tar = try LayoutFixture.tar([.file("a", LayoutFixture.noise(count: 100_000, seed: 2))])
+        let compressed = try LayoutFixture.compress(tar, .gzip)
+        try Data(compressed.prefix(compressed.count / 2)).write(to: URL(fileURLWithPath: path))
         #expect(
             failure { _ = try ArchiveIndex.scan(path: path) }
-                == "\(path): the archive is \(compression.rawValue)-compressed; ocislim reads uncompressed tar "
-                + "archives (as docker save, ctr export and skopeo write them): decompress it first")
+                == "\(path): truncated gzip stream: the data ends before the gzip trailer")
+    }
+
+    @Test func anArchiveInAnotherCompressionIsRefusedNamingIt() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let path = fixture.path("a.tar.bz2")
+        try Data("BZh91AY&SY".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(
+            failure { _ = try ArchiveIndex.scan(path: path) }
+                == "\(path): the archive is bzip2-compressed; ocislim reads tar archives, uncompressed or compressed "
+                + "with gzip or zstd: decompress it first")
     }
 
     @Test func notATarIsRefused() throws {

@@ -203,4 +203,16 @@ import Testing
         let source = try ImageArchives.open(path: path, expected: .dockerArchive)
         #expect(try Self.readAll(source).count == 2)
     }
+
+    @Test func aGzippedDockerSaveReadsAsTheArchiveItHolds() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let tar = try LayoutFixture.tar(try ArchiveFixtures.members(.legacy, images: Self.images(.legacy)))
+        let path = fixture.path("app.tar.gz")
+        try Data(try LayoutFixture.compress(tar, .gzip)).write(to: URL(fileURLWithPath: path))
+        let source = try ImageArchives.open(path: path, expected: .dockerArchive)
+        #expect(source.shape == .dockerArchive(.legacy))
+        #expect(source.name == path)
+        #expect(try Self.readAll(source).count == 2)
+    }
 }

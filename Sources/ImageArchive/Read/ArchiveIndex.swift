@@ -2,6 +2,8 @@ import ByteIO
 import Codecs
 import TarStream
 
+import class Foundation.ProcessInfo
+
 /// Where each member of an archive file is: one sequential pass over the tar records every member's normalised name,
 /// kind, size and the offset of its data in the file. Blobs are then read from the file by offset
 /// (`FileRangeSource`): the archive is never extracted, and never scanned again.
@@ -45,15 +47,27 @@ struct ArchiveIndex: Sendable {
 
     // MARK: The pass
 
-    /// Reads the archive at `path` once, recording every member.
-    static func scan(path: String) throws -> ArchiveIndex {
-        let file = try RandomAccessFile(path: path)
+    /// Reads the archive at `path` once, recording every member. A gzip- or zstd-compressed archive (`docker save |
+    /// gzip`) is decompressed once into a nameless file in `temporaryDirectory`, which is then read by offset.
+    static func scan(path: String, temporaryDirectory: String = defaultTemporaryDirectory) throws -> ArchiveIndex {
+        var file = try RandomAccessFile(path: path)
         let magic = try file.read(at: 0, count: 6)
-        if let codec = compressedFormat(magic) {
-            throw ArchiveError.unsupported(
-                path: path,
-                reason: "the archive is \(codec)-compressed; ocislim reads uncompressed tar archives (as docker save, "
-                    + "ctr export and skopeo write them): decompress it first")
+        switch Compression.sniff(magic) {
+        case .uncompressed:
+            if let other = otherCompression(magic) {
+                throw ArchiveError.unsupported(
+                    path: path,
+                    reason: "the archive is \(other)-compressed; ocislim reads tar archives, uncompressed or "
+                        + "compressed with gzip or zstd: decompress it first")
+            }
+        case let codec:
+            let compressed = FileRangeSource(file: file, offset: 0, length: file.size)
+            do {
+                let tar = try makeDecompressingSource(codec, upstream: compressed)
+                file = try RandomAccessFile.spill(tar, into: temporaryDirectory, path: "\(path) (decompressed)")
+            } catch let error as CodecError {
+                throw ArchiveError.invalid(path: path, member: nil, reason: "\(error)")
+            }
         }
         var members: [String: Member] = [:]
         let reader: TarReader
@@ -107,12 +121,13 @@ struct ArchiveIndex: Sendable {
         return ArchiveIndex(path: path, file: file, members: members)
     }
 
-    private static func compressedFormat(_ magic: [UInt8]) -> String? {
-        switch Compression.sniff(magic) {
-        case .gzip: return "gzip"
-        case .zstd: return "zstd"
-        case .uncompressed: break
-        }
+    /// `TMPDIR`, else `/tmp`.
+    static var defaultTemporaryDirectory: String {
+        ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    }
+
+    /// A compression no codec here reads, from the archive's first bytes.
+    private static func otherCompression(_ magic: [UInt8]) -> String? {
         if magic.starts(with: Array("BZh".utf8)) { return "bzip2" }
         if magic.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return "xz" }
         return nil
