@@ -41,6 +41,14 @@ import Testing
         #expect(index.members["dir/b"]?.offset == 1536)
     }
 
+    @Test func aMemberBehindAPaxHeaderIsReadFromItsData() throws {
+        let long = String(repeating: "d/", count: 80) + "f"
+        let (index, fixture) = try scan([.text("a", "1"), .text(long, "behind a pax header"), .text("z", "2")])
+        defer { fixture.cleanUp() }
+        #expect(try contents(index, long) == "behind a pax header")
+        #expect(try contents(index, "z") == "2")
+    }
+
     @Test func namesAreNormalised() throws {
         let (index, fixture) = try scan([.text("./x//y/./z", "z"), .directory("./"), .text(".//w", "w")])
         defer { fixture.cleanUp() }
