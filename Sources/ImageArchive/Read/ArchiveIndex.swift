@@ -50,25 +50,7 @@ struct ArchiveIndex: Sendable {
     /// Reads the archive at `path` once, recording every member. A gzip- or zstd-compressed archive (`docker save |
     /// gzip`) is decompressed once into a nameless file in `temporaryDirectory`, which is then read by offset.
     static func scan(path: String, temporaryDirectory: String = defaultTemporaryDirectory) throws -> ArchiveIndex {
-        var file = try RandomAccessFile(path: path)
-        let magic = try file.read(at: 0, count: 6)
-        switch Compression.sniff(magic) {
-        case .uncompressed:
-            if let other = otherCompression(magic) {
-                throw ArchiveError.unsupported(
-                    path: path,
-                    reason: "the archive is \(other)-compressed; ocislim reads tar archives, uncompressed or "
-                        + "compressed with gzip or zstd: decompress it first")
-            }
-        case let codec:
-            let compressed = FileRangeSource(file: file, offset: 0, length: file.size)
-            do {
-                let tar = try makeDecompressingSource(codec, upstream: compressed)
-                file = try RandomAccessFile.spill(tar, into: temporaryDirectory, path: "\(path) (decompressed)")
-            } catch let error as CodecError {
-                throw ArchiveError.invalid(path: path, member: nil, reason: "\(error)")
-            }
-        }
+        let file = try tarFile(path: path, temporaryDirectory: temporaryDirectory)
         var members: [String: Member] = [:]
         let reader: TarReader
         do {
@@ -91,21 +73,7 @@ struct ArchiveIndex: Sendable {
                 lastName = name
                 dataEnd = reader.consumedPosition + (entry.size + 511) / 512 * 512
                 guard !name.isEmpty else { continue }
-                let kind: Member.Kind
-                switch entry.kind {
-                case .regular: kind = .file
-                case .directory: kind = .directory
-                case .symlink: kind = .symlink(entry.linkTarget?.description ?? "")
-                case .hardlink:
-                    let target = entry.linkTarget?.description ?? ""
-                    do {
-                        kind = .hardlink(try MemberName.normalized(target))
-                    } catch {
-                        throw ArchiveError.invalid(
-                            path: path, member: name, reason: "its hard link to \(target) leads outside the archive")
-                    }
-                default: kind = .other
-                }
+                let kind = try Self.kind(of: entry, named: name, in: path)
                 // A repeated directory record changes nothing; for everything else the last record wins.
                 if kind == .directory, members[name]?.kind == .directory { continue }
                 members[name] = Member(
@@ -119,6 +87,48 @@ struct ArchiveIndex: Sendable {
             throw ArchiveError.invalid(path: path, member: lastName.map { "after \($0)" }, reason: reason)
         }
         return ArchiveIndex(path: path, file: file, members: members)
+    }
+
+    /// The archive as an uncompressed tar: the file itself, or its decompressed bytes in a nameless file.
+    private static func tarFile(path: String, temporaryDirectory: String) throws -> RandomAccessFile {
+        let file = try RandomAccessFile(path: path)
+        let magic = try file.read(at: 0, count: 6)
+        let codec = Compression.sniff(magic)
+        guard codec != .uncompressed else {
+            if let other = otherCompression(magic) {
+                throw ArchiveError.unsupported(
+                    path: path,
+                    reason: "the archive is \(other)-compressed; ocislim reads tar archives, uncompressed or "
+                        + "compressed with gzip or zstd: decompress it first")
+            }
+            return file
+        }
+        do {
+            // Inflating on a thread of its own while this one writes the spill.
+            let tar = try makeDecompressingSource(
+                codec, upstream: FileRangeSource(file: file, offset: 0, length: file.size), threads: 2)
+            return try RandomAccessFile.spill(tar, into: temporaryDirectory, path: "\(path) (decompressed)")
+        } catch let error as CodecError {
+            throw ArchiveError.invalid(path: path, member: nil, reason: "\(error)")
+        }
+    }
+
+    /// What a member is; a hard link's target is normalised like a name (and refused when it leaves the archive).
+    private static func kind(of entry: TarEntry, named name: String, in path: String) throws -> Member.Kind {
+        switch entry.kind {
+        case .regular: return .file
+        case .directory: return .directory
+        case .symlink: return .symlink(entry.linkTarget?.description ?? "")
+        case .hardlink:
+            let target = entry.linkTarget?.description ?? ""
+            do {
+                return .hardlink(try MemberName.normalized(target))
+            } catch {
+                throw ArchiveError.invalid(
+                    path: path, member: name, reason: "its hard link to \(target) leads outside the archive")
+            }
+        default: return .other
+        }
     }
 
     /// `TMPDIR`, else `/tmp`.
