@@ -175,6 +175,11 @@ import Testing
         #expect(throws: OCIError.missingBlob(absent, path: "\(path): blobs/sha256/\(absent.encoded)")) {
             _ = try source.openBlob(inner.manifests[1])
         }
+        // Read as an OCI archive, the export is just as sparse.
+        let asOCI = try ImageArchives.open(path: path, expected: .ociArchive)
+        #expect(asOCI.shape == .ociArchive)
+        #expect(asOCI.allowsAbsentManifests)
+        #expect(try Self.readAll(asOCI).count == 1)
     }
 
     @Test func aMisleadingFileNameDoesNotDecide() throws {
