@@ -13,12 +13,14 @@ public enum ByteIOError: Error, Equatable, CustomStringConvertible {
     case tooLarge(limit: Int)
     /// The path names something other than a regular file (a FIFO, a device, a directory, a socket).
     case notRegularFile(path: String, kind: FileKind)
+    /// A read at `offset` found the end of the file where the reader expected more (the file shrank).
+    case endOfFile(path: String, offset: Int64)
 
     /// The `errno` behind the failure, if it came from the system.
     public var errno: Int32? {
         switch self {
         case .open(_, let code), .read(_, let code), .write(_, let code): code
-        case .tooLarge, .notRegularFile: nil
+        case .tooLarge, .notRegularFile, .endOfFile: nil
         }
     }
 
@@ -29,6 +31,7 @@ public enum ByteIOError: Error, Equatable, CustomStringConvertible {
         case .write(let path, let code): "cannot write \(path): \(Self.reason(code))"
         case .tooLarge(let limit): "document is larger than \(limit) bytes"
         case .notRegularFile(let path, let kind): "cannot read \(path): it is \(kind), not a regular file"
+        case .endOfFile(let path, let offset): "cannot read \(path): it ends at byte \(offset), before the data read"
         }
     }
 

@@ -20,6 +20,11 @@ public final class FileSource: ByteSource {
     /// Opens the regular file at `path` for reading.
     public init(path: String) throws {
         self.path = path
+        (descriptor, size) = try Self.openRegularFile(path)
+    }
+
+    /// Opens `path` for reading if it is a regular file; returns the descriptor (the caller closes it) and the size.
+    static func openRegularFile(_ path: String) throws -> (descriptor: Int32, size: Int64) {
         var status = stat()
         guard stat(path, &status) == 0 else { throw ByteIOError.open(path: path, errno: errno) }
         if let kind = FileKind(mode: status.st_mode) { throw ByteIOError.notRegularFile(path: path, kind: kind) }
@@ -34,8 +39,7 @@ public final class FileSource: ByteSource {
             close(descriptor)
             throw ByteIOError.notRegularFile(path: path, kind: kind)
         }
-        self.descriptor = descriptor
-        size = Int64(status.st_size)
+        return (descriptor, Int64(status.st_size))
     }
 
     deinit { close(descriptor) }

@@ -8,7 +8,7 @@ public enum ImageArchives {
     /// recognises its shape by its content, never by its name. `expected` is the transport the user named, if any:
     /// an archive of another kind is refused.
     public static func open(path: String, expected: ArchiveKind?) throws -> any ArchiveSource {
-        throw ArchiveError.unsupported(path: path, reason: "archives are not supported yet")
+        try ArchiveDetection.open(path: path, expected: expected)
     }
 
     /// Writes the layout at `layout` (complete: `oci-layout`, `index.json`, every blob its images need) as an
