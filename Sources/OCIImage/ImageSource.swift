@@ -27,6 +27,9 @@ public protocol ImageSource: Sendable {
     /// `docker-archive:FILE:NAME:TAG`): by default its `org.opencontainers.image.ref.name` and
     /// `io.containerd.image.name` annotations.
     func names(of entry: Descriptor) -> [String]
+    /// The positions in `index` of the image a reference's `@N` selects (by default the N-th entry; a `docker save`
+    /// archive counts as its `manifest.json` does). Empty when there is no such image.
+    func entries(atPosition position: Int, of index: ImageIndex) -> [Int]
     /// Whether an absent blob named by an index may be carried over as a descriptor only (a sparse archive) instead
     /// of failing the run.
     var allowsAbsentManifests: Bool { get }
@@ -38,6 +41,10 @@ extension ImageSource {
     }
 
     public var allowsAbsentManifests: Bool { false }
+
+    public func entries(atPosition position: Int, of index: ImageIndex) -> [Int] {
+        index.manifests.indices.contains(position) ? [position] : []
+    }
 
     public func layoutMarkerBytes() throws -> [UInt8] { ImageShape.layoutMarker }
 

@@ -18,6 +18,7 @@ import Testing
                             "usr/lib/python3.11/__pycache__/m.cpython-311.opt-1.pyc",
                             try LayoutFixture.compile("X = 1\n")),
                         .text("etc/motd", "hello\n"),
+                        .interpreter,
                     ], compression: .uncompressed)
             ], repoTags: ["a/b:c"])
     }
@@ -54,5 +55,45 @@ import Testing
         let message = try await RefusedRewrite.message(fixture, input: archive)
         #expect(message.hasPrefix("\(archive): after "))
         #expect(message.hasSuffix(": the archive is truncated"))
+    }
+}
+
+/// `docker-archive:FILE@N` and `docker-archive:FILE:NAME:TAG` select as `manifest.json` lists images, in every shape
+/// (Docker 25+ lists an image once per tag in `index.json`).
+@Suite struct ArchiveSelectionTests {
+    static var images: [ArchiveFixtureImage] {
+        [
+            ArchiveFixtureImage(
+                layers: [FixtureLayer(entries: [.text("a", "1\n")], compression: .uncompressed)],
+                repoTags: ["app:1", "registry.example:5000/team/app:1"]),
+            ArchiveFixtureImage(
+                layers: [FixtureLayer(entries: [.text("b", "2\n")], compression: .uncompressed)], repoTags: ["other:2"]),
+        ]
+    }
+
+    @Test(arguments: [ArchiveFixtures.Shape.legacy, .docker25, .skopeo])
+    func aPositionCountsImagesAsManifestJSONDoes(_ shape: ArchiveFixtures.Shape) async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let archive = try ArchiveFixtures.write(shape, images: Self.images, to: fixture.path("in.tar"))
+        let report = try await ImageRewriter(
+            options: RewriteOptions(
+                input: "docker-archive:\(archive)@1", output: "oci:\(fixture.path("out"))", strategy: .dedup)
+        ).run()
+        #expect(report.images.count == 1)
+        #expect(report.images.first?.name.hasSuffix("other:2") == true, "\(report.images.map(\.name))")
+    }
+
+    @Test(arguments: [ArchiveFixtures.Shape.legacy, .docker25, .skopeo])
+    func aNameSelectsByRepoTag(_ shape: ArchiveFixtures.Shape) async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let archive = try ArchiveFixtures.write(shape, images: Self.images, to: fixture.path("in.tar"))
+        let report = try await ImageRewriter(
+            options: RewriteOptions(
+                input: "docker-archive:\(archive):docker.io/library/other:2", output: "oci:\(fixture.path("out"))",
+                strategy: .dedup)
+        ).run()
+        #expect(report.images.count == 1)
     }
 }

@@ -13,6 +13,9 @@ struct DockerArchiveSource: ArchiveSource {
     private let marker: [UInt8]
     /// Each listed manifest's `RepoTags`, by the digest `index` lists it under.
     private let tags: [Digest: [String]]
+    /// For each image of `manifest.json`, by position, the positions of its entries in `index` (Docker 25+ lists an
+    /// image once per tag); nil when `index` was made from `manifest.json`, one entry per image.
+    private let positions: [[Int]]?
 
     var name: String { blobs.archive.path }
     var shape: ImageShape { .dockerArchive(flavor) }
@@ -27,6 +30,12 @@ struct DockerArchiveSource: ArchiveSource {
     func blobLocation(_ digest: Digest) -> String { blobs.location(digest) }
     func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource { try blobs.open(descriptor) }
     func repoTags(ofManifest digest: Digest) -> [String] { tags[digest] ?? [] }
+
+    /// `docker-archive:FILE@N` counts images as `manifest.json` lists them.
+    func entries(atPosition position: Int, of index: ImageIndex) -> [Int] {
+        guard let positions else { return index.manifests.indices.contains(position) ? [position] : [] }
+        return positions.indices.contains(position) ? positions[position] : []
+    }
 
     /// Its full name (`io.containerd.image.name`) and the `RepoTags` of `manifest.json`: the names a
     /// `docker-archive:FILE:NAME:TAG` reference selects by. The tag alone (`org.opencontainers.image.ref.name`) is no
@@ -46,7 +55,7 @@ struct DockerArchiveSource: ArchiveSource {
         if LayoutMembers.present(in: archive) {
             blobs = ArchiveBlobs(archive: archive, hasLayoutBlobs: true)
             (index, marker) = try LayoutMembers.read(archive)
-            tags = try Self.matchLayout(entries, index: index, blobs: blobs)
+            (tags, positions) = try Self.matchLayout(entries, index: index, blobs: blobs)
             let hasRepositories = (try? archive.resolve("repositories"))??.kind == .file
             flavor = hasRepositories ? .docker25 : .containerd
         } else {
@@ -58,6 +67,7 @@ struct DockerArchiveSource: ArchiveSource {
             index = try synthesis.indexBytes()
             blobs = synthesis.blobs
             tags = synthesis.tags
+            positions = nil
             marker = ImageShape.layoutMarker
         }
     }
@@ -72,14 +82,15 @@ struct DockerArchiveSource: ArchiveSource {
     // MARK: Archives with index.json (Docker 25+, containerd)
 
     /// Checks each `manifest.json` image against `index.json` (the same config under the same name) and returns the
-    /// `RepoTags` of each index entry.
+    /// `RepoTags` of each index entry, and the index positions of each `manifest.json` image.
     private static func matchLayout(
         _ entries: [ArchiveManifestEntry], index indexBytes: [UInt8], blobs: ArchiveBlobs
-    ) throws -> [Digest: [String]] {
+    ) throws -> (tags: [Digest: [String]], positions: [[Int]]) {
         let archive = blobs.archive
         let index = try ImageIndex.read(indexBytes, listedAs: nil, what: "\(archive.path): index.json")
         let listed = try index.manifests.map { ($0, try configs(of: $0, blobs: blobs, depth: 0)) }
         var tags: [Digest: [String]] = [:]
+        var positions: [[Int]] = []
         for (position, entry) in entries.enumerated() {
             let image = try ImageEntryCheck(entry, position: position, blobs: blobs)
             for (number, layer) in entry.layers.enumerated() {
@@ -107,8 +118,10 @@ struct DockerArchiveSource: ArchiveSource {
                 throw ArchiveError.invalid(path: archive.path, member: "manifest.json", reason: reason)
             }
             for (descriptor, _) in matched { tags[descriptor.digest, default: []] += entry.repoTags }
+            let matchedDigests = Set(matched.map(\.0.digest))
+            positions.append(index.manifests.indices.filter { matchedDigests.contains(index.manifests[$0].digest) })
         }
-        return tags
+        return (tags, positions)
     }
 
     /// The config digests of the images an index entry leads to (the present platforms of an index).

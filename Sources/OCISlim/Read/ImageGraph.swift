@@ -77,7 +77,7 @@ struct GraphReader {
         }
         var walk = Walk(reader: self)
         for descriptor in index.manifests {
-            _ = try walk.visit(descriptor, label: Self.label(descriptor, parent: nil), depth: 1)
+            _ = try walk.visit(descriptor, label: label(descriptor, parent: nil), depth: 1)
         }
         if walk.images.isEmpty && !selection.platforms.isEmpty {
             throw SelectionError.noSuchPlatform(
@@ -133,7 +133,7 @@ struct GraphReader {
             let index = try ImageIndex.read(bytes, listedAs: descriptor.mediaType, what: "index \(descriptor.digest)")
             var below = 0
             for child in index.manifests {
-                let height = try visit(child, label: GraphReader.label(child, parent: label), depth: depth + 1)
+                let height = try visit(child, label: reader.label(child, parent: label), depth: depth + 1)
                 below = max(below, height)
             }
             nodes[key] = .index(descriptor, bytes: bytes, children: index.manifests)
@@ -207,8 +207,10 @@ struct GraphReader {
         return nil
     }
 
-    static func label(_ descriptor: Descriptor, parent: String?) -> String {
-        let parts = [descriptor.referenceName, descriptor.platform?.name].compactMap { $0 }
+    /// How messages and reports name an image: its name in the source (a layout's ref name, a `docker save`
+    /// archive's RepoTag) and platform, below its parent's label.
+    func label(_ descriptor: Descriptor, parent: String?) -> String {
+        let parts = [source.names(of: descriptor).first, descriptor.platform?.name].compactMap { $0 }
         let own = parts.isEmpty ? descriptor.digest.short : parts.joined(separator: " ")
         return parent.map { "\($0) \(own)" } ?? own
     }

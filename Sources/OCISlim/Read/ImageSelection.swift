@@ -30,11 +30,12 @@ public struct ImageSelection: Sendable, Equatable {
             }
             return matches
         case .position(let position):
-            guard index.manifests.indices.contains(position) else {
+            let chosen = source.entries(atPosition: position, of: index)
+            guard !chosen.isEmpty else {
                 throw SelectionError.noSuchPosition(
                     source: source.name, position: position, count: index.manifests.count)
             }
-            return [position]
+            return chosen
         }
     }
 
