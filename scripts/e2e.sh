@@ -575,6 +575,26 @@ check_cli_report() {
     [[ ! -e "$WORK/cli/out5" ]] || { echo "OUTPUT exists after a refused report"; return 1; }
     [[ -z $(find "$WORK/cli" -maxdepth 1 -name '.out5.ocislim*') ]] || { echo "staging directory left behind"; return 1; }
 }
+# Progress: in a pseudo-terminal (script(1)) the live display redraws in place (cursor movement, percentages);
+# piped, there are only plain start and end lines. Neither puts anything on standard output.
+check_cli_progress() {
+    local out="$WORK/cli/out6" rc=0
+    rm -rf "$out" "$out-2"
+    SHELL=/bin/sh script -qfec "'$OCISLIM' rewrite --strategy drop-optimized --jobs 1 '$IMG' '$out' > /dev/null" \
+        "$WORK/cli/progress-tty" > /dev/null || rc=$?
+    [[ $rc -eq 0 ]] || { echo "rewrite in a pty: exit $rc"; return 1; }
+    grep -q $'\e\[1F' "$WORK/cli/progress-tty" || { echo "no in-place redraw on a terminal"; return 1; }
+    grep -Eq '[0-9]+\.[0-9] MiB / [0-9]+\.[0-9] MiB  [0-9]+%' "$WORK/cli/progress-tty" \
+        || { echo "no bytes done of total on a terminal"; return 1; }
+    "$OCISLIM" rewrite --strategy drop-optimized "$IMG" "$out-2" > "$WORK/cli/progress-stdout" \
+        2> "$WORK/cli/progress-plain"
+    cat "$WORK/cli/progress-plain"
+    ! grep -q $'\e' "$WORK/cli/progress-plain" || { echo "terminal control in piped progress"; return 1; }
+    grep -Eq '^ocislim: scan [0-9a-f]{12} \(' "$WORK/cli/progress-plain" || { echo "no start line"; return 1; }
+    grep -Eq '^ocislim: scan [0-9a-f]{12} done in [0-9.]+ s' "$WORK/cli/progress-plain" \
+        || { echo "no end line"; return 1; }
+    ! grep -q '^ocislim: ' "$WORK/cli/progress-stdout" || { echo "progress on standard output"; return 1; }
+}
 # ---------------------------------------------------------------------------------------
 # `ocislim audit` predicts exactly what `rewrite` wrote: same layer sizes, same manifest digests.
 check_audit() {
@@ -604,5 +624,6 @@ run_check "cli/missing-blob-exit-1" "$WORK/cli-missing.log" check_cli_missing_bl
 run_check "cli/usage-error-exit-64" "$WORK/cli-usage.log" check_cli_usage
 run_check "cli/bad-compression-level-exit-64" "$WORK/cli-level.log" check_cli_bad_level
 run_check "cli/report" "$WORK/cli-report.log" check_cli_report
+run_check "cli/progress" "$WORK/cli-progress.log" check_cli_progress
 
 finish

@@ -96,6 +96,9 @@ public final class VerifyingBlobSource: ByteSource {
     private let descriptor: Descriptor
     private var count: Int64 = 0
     private var verified = false
+    /// Told the number of bytes read so far after each read (a progress display); at most every 1 MiB and at the end.
+    public var observer: ((Int64) -> Void)?
+    private var observedAt: Int64 = 0
 
     /// Verifies `file`'s bytes against `descriptor`.
     public init(file: ByteSource, descriptor: Descriptor) throws {
@@ -111,6 +114,10 @@ public final class VerifyingBlobSource: ByteSource {
             return 0
         }
         count += Int64(read)
+        if let observer, count - observedAt >= 1 << 20 || count == descriptor.size {
+            observedAt = count
+            observer(count)
+        }
         // A blob longer than its descriptor is wrong before it ends: stop at once.
         if count > descriptor.size {
             throw OCIError.sizeExceeded(descriptor.digest, expected: descriptor.size)

@@ -26,7 +26,7 @@ public struct ImageAuditor: Sendable {
         input: String, platforms: [Platform] = [], variants: [StrategyVariant] = ImageAuditor.allVariants,
         minimumLayerSaving: Int64 = 0,
         compression: OutputCompression = .keep, compressionLevel: Int32? = nil, jobs: Int? = nil,
-        progress: @escaping @Sendable (String) -> Void = { _ in }
+        progress: any ProgressReporter = SilentProgress()
     ) {
         self.input = input
         self.platforms = platforms
@@ -42,13 +42,17 @@ public struct ImageAuditor: Sendable {
         let reference = try ImageReference(parsing: input)
         let source = try ImageEndpoints.source(reference)
         let selection = ImageSelection(selector: reference.selector, platforms: platforms)
-        let pipeline = try RewritePipeline(source: source, selection: selection, settings: settings)
+        let pipeline = try RewritePipeline(
+            source: ObservedImageSource(inner: source, progress: settings.progress), selection: selection,
+            settings: settings)
         let needsDigests = variants.contains { $0.needsContentDigests }
         let needsSources = variants.contains { $0.needsSourceHashes }
         let scans = try await pipeline.scanLayers(hashContents: needsDigests, hashSources: needsSources)
         var reports: [AuditReport.Entry] = []
         for variant in variants {
-            settings.progress("audit \(variant.name)")
+            let step = ProgressStep(verb: "audit", subject: variant.name)
+            settings.progress.started(step)
+            defer { settings.progress.finished(step) }
             let plans = try pipeline.plan(scans: scans, variant: variant)
             let store = CountingBlobStore()
             let layers = try await pipeline.rewriteLayers(scans: scans, plans: plans, store: store)

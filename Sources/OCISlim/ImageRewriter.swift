@@ -24,7 +24,8 @@ public struct ImageRewriter: Sendable {
         let selection = ImageSelection(selector: inputReference.selector, platforms: options.platforms)
         let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
         let pipeline = try RewritePipeline(
-            source: source, selection: selection, settings: options.settings, compiler: compiler)
+            source: ObservedImageSource(inner: source, progress: options.settings.progress), selection: selection,
+            settings: options.settings, compiler: compiler)
         try OutputNaming(outputReference).check(
             imageCount: pipeline.graph.index.manifests.count, output: outputReference)
         let output = try ImageEndpoints.destination(
@@ -113,9 +114,8 @@ struct RewritePipeline: Sendable {
         )
         let progress = settings.progress
         let scanned = try await concurrentMap(toScan, jobs: settings.jobs) { descriptor in
-            progress("scan \(descriptor.digest.short) (\(ByteCount(descriptor.size)))")
             do {
-                return try scanner.scan(descriptor)
+                return try progress.run(ProgressStep("scan", descriptor)) { try scanner.scan(descriptor) }
             } catch {
                 throw RewriteError.layer(descriptor.digest, underlying: error)
             }
@@ -208,19 +208,22 @@ struct RewritePipeline: Sendable {
             do {
                 switch (job.plan.isUnchanged, target == scan.codec) {
                 case (true, true):
-                    progress("copy \(job.descriptor.digest.short) (unchanged)")
                     // The scan read and verified this blob.
-                    try store.copy(job.descriptor, from: source, threads: threads, verifiedBefore: true)
+                    try progress.run(ProgressStep("copy", job.descriptor)) {
+                        try store.copy(job.descriptor, from: source, threads: threads, verifiedBefore: true)
+                    }
                     return RewrittenLayer(
                         descriptor: job.descriptor, compression: scan.codec, diffID: scan.diffID,
                         uncompressedSize: scan.uncompressedSize
                     )
                 case (true, false):
-                    progress("recompress \(job.descriptor.digest.short) (\(scan.codec.rawValue) → \(target.rawValue))")
-                    return try rewriter.recompress(job.descriptor, scanned: scan, to: target)
+                    return try progress.run(ProgressStep("recompress", job.descriptor)) {
+                        try rewriter.recompress(job.descriptor, scanned: scan, to: target)
+                    }
                 case (false, _):
-                    progress("rewrite \(job.descriptor.digest.short) (\(ByteCount(job.descriptor.size)))")
-                    return try rewriter.rewrite(job.descriptor, scanned: scan, plan: job.plan, to: target)
+                    return try progress.run(ProgressStep("rewrite", job.descriptor)) {
+                        try rewriter.rewrite(job.descriptor, scanned: scan, plan: job.plan, to: target)
+                    }
                 }
             } catch {
                 throw RewriteError.layer(job.descriptor.digest, underlying: error)

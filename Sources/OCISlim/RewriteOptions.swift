@@ -13,13 +13,13 @@ public struct RunSettings: Sendable {
     public var compressionLevel: Int32?
     /// How many layers are scanned or rewritten at once, and how many threads compress each layer.
     public var jobs: Int
-    /// Receives one line per step of long work (for a progress display); may be called from any task.
-    public var progress: @Sendable (String) -> Void
+    /// Follows each step of long work (a progress display); called from any task.
+    public var progress: any ProgressReporter
 
     /// Makes settings; `jobs` defaults to the number of cores.
     public init(
         minimumLayerSaving: Int64 = 0, compression: OutputCompression = .keep, compressionLevel: Int32? = nil,
-        jobs: Int? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }
+        jobs: Int? = nil, progress: any ProgressReporter = SilentProgress()
     ) {
         self.minimumLayerSaving = minimumLayerSaving
         self.compression = compression
@@ -59,7 +59,7 @@ public struct RewriteOptions: Sendable {
     public init(
         input: String, output: String, strategy: Strategy, sourceless: SourcelessOptions = SourcelessOptions(),
         compileWith: String? = nil, minimumLayerSaving: Int64 = 0, compression: OutputCompression = .keep,
-        compressionLevel: Int32? = nil, jobs: Int? = nil, progress: @escaping @Sendable (String) -> Void = { _ in }
+        compressionLevel: Int32? = nil, jobs: Int? = nil, progress: any ProgressReporter = SilentProgress()
     ) {
         self.input = input
         self.output = output

@@ -103,7 +103,7 @@ extension OCISlimCommand {
                 input: input, platforms: selection.platforms, variants: variants,
                 minimumLayerSaving: layerSaving.minLayerSaving,
                 compression: compression.output,
-                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.progress
+                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.reporter
             )
         }
 

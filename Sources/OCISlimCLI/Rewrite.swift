@@ -172,7 +172,7 @@ extension OCISlimCommand {
                 ),
                 compileWith: compileWith, minimumLayerSaving: layerSaving.minLayerSaving,
                 compression: compression.output, compressionLevel: compression.compressionLevel,
-                jobs: runOptions.jobs, progress: runOptions.progress
+                jobs: runOptions.jobs, progress: runOptions.reporter
             )
             options.platforms = selection.platforms
             options.replaceExistingName = replace

@@ -227,16 +227,16 @@ import Testing
         let manifest = try #require(
             try LayoutFixture.document(input)["manifests"]?.arrayValue?.first?["digest"]?.stringValue
         )
-        let progress = Lines()
+        let progress = RecordedProgress()
         let thrown = await #expect(throws: CompressionError.self) {
             try await ImageRewriter(
                 options: RewriteOptions(
                     input: input, output: fixture.path("out"), strategy: .dedup, compression: .codec(.zstd),
-                    progress: { progress.add($0) }
+                    progress: progress
                 )
             ).run()
         }
-        #expect(progress.all.isEmpty, "no layer was scanned")
+        #expect(progress.steps.isEmpty, "no layer was scanned")
         #expect(
             "\(try #require(thrown))" == """
                 manifest \(manifest) (image tag0 linux/arch0) is Docker schema 2 \
@@ -471,6 +471,18 @@ import Testing
 }
 
 /// Lines collected from concurrent tasks.
+/// The steps a run reported, in order.
+final class RecordedProgress: ProgressReporter, @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var started: [ProgressStep] = []
+
+    func started(_ step: ProgressStep) { lock.withLock { started.append(step) } }
+    func read(_ bytes: Int64, of blob: Digest) {}
+    func finished(_ step: ProgressStep) {}
+    var steps: [ProgressStep] { lock.withLock { started } }
+}
+
 final class Lines: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
