@@ -62,6 +62,10 @@ import Testing
         #expect(upper.contains { $0.hasPrefix("srv/data/.wh..wh..opq") })
         #expect(report.images[0].layers.count == 3, "the layer count stays")
         #expect(report.images[0].layers[2].unchanged)
+        // Layers 0 and 1 changed for hidden files only: the report says what that costs a fleet sharing them.
+        let unshared = report.images[0].layers.prefix(2).reduce(Int64(0)) { $0 + $1.compressedSize.new }
+        #expect(report.unsharedByReclaim == UnsharedLayers(layers: 2, compressedBytes: unshared))
+        #expect(report.renderTable().contains("note: --reclaim-hidden alone rewrote 2 layers ("))
         try LayoutFixture.checkLayout(output)
     }
 

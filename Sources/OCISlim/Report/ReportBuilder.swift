@@ -36,6 +36,7 @@ struct ReportBuilder {
             rewrittenBlobs: documents.blobRewrites.sorted { $0.old < $1.old }, totals: totals, warnings: warnings
         )
         report.reclaimHidden = variant.reclaimHidden
+        if variant.reclaimHidden { report.unsharedByReclaim = unsharedByReclaim(images) }
         return report
     }
 
@@ -58,6 +59,18 @@ struct ReportBuilder {
             environmentAdded: written.environmentAdded, pythonInterpreter: plan.hasInterpreter, modules: plan.modules,
             layers: layerRows
         )
+    }
+
+    /// The changed layers in which only hidden files went: without `--reclaim-hidden` they would keep their digest.
+    private func unsharedByReclaim(_ images: [ImageReport]) -> UnsharedLayers? {
+        var seen: Set<Digest> = []
+        var unshared = UnsharedLayers(layers: 0, compressedBytes: 0)
+        for layer in images.flatMap(\.layers) where !layer.unchanged && seen.insert(layer.blob.old).inserted {
+            guard Set(layer.bytesSaved.keys) == [SavingCategory.hidden.rawValue] else { continue }
+            unshared.layers += 1
+            unshared.compressedBytes += layer.compressedSize.new
+        }
+        return unshared.layers > 0 ? unshared : nil
     }
 
     /// One layer's row: old → new blob, codec, sizes, and what its plan did.

@@ -40,6 +40,12 @@ extension RewriteReport {
             "size: compressed \(Self.sizes(totals.compressedSize)); uncompressed \(Self.sizes(totals.uncompressedSize))"
         )
         if !totals.bytesSaved.isEmpty { lines.append("saved: \(Self.categories(totals.bytesSaved))") }
+        if let unshared = unsharedByReclaim {
+            lines.append(
+                "note: --reclaim-hidden alone rewrote \(unshared.layers) layer\(unshared.layers == 1 ? "" : "s") "
+                    + "(\(ByteCount(unshared.compressedBytes)) compressed): images that share them no longer do, so a "
+                    + "fleet stores and pulls them once more per image; --keep-layers or --keep-layers-of keeps them")
+        }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }

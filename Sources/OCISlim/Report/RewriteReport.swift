@@ -12,6 +12,10 @@ public struct RewriteReport: Codable, Sendable {
     public var strategy: String
     /// Whether files upper layers hide were removed (`--reclaim-hidden`).
     public var reclaimHidden = false
+    /// With `--reclaim-hidden`: the layers it rewrote that nothing else changed, and their compressed size. Such a
+    /// layer gets a new digest, so other images built on the same base stop sharing it: a fleet stores and pulls
+    /// this much more per image (`--keep-layers`, `--keep-layers-of` keep them).
+    public var unsharedByReclaim: UnsharedLayers?
     /// `--compression`: `keep`, `gzip`, `zstd` or `none`.
     public var compression: String
     /// `--compression-level`, when given.
@@ -36,6 +40,20 @@ public struct RewriteReport: Codable, Sendable {
             return "no Python interpreter found; nothing to do"
         }
         return "nothing to change"
+    }
+}
+
+/// Layers `--reclaim-hidden` alone gave a new digest.
+public struct UnsharedLayers: Codable, Sendable, Equatable {
+    /// How many distinct layers.
+    public var layers: Int
+    /// Their compressed size after the rewrite.
+    public var compressedBytes: Int64
+
+    /// Makes a count.
+    public init(layers: Int, compressedBytes: Int64) {
+        self.layers = layers
+        self.compressedBytes = compressedBytes
     }
 }
 
