@@ -17,8 +17,8 @@ final class ArchiveMemberWriter {
         try tar.write(try .regularFile(path: TarPath(name), size: Int64(bytes.count), mtime: 0), data: bytes)
     }
 
-    /// A file of `size` bytes streamed from `source` in chunks; the source must give exactly that many.
-    /// Returns the number of bytes the source gave (`size`), after which the caller may check what the source saw.
+    /// A file of `size` bytes streamed from `source` in chunks; a source that gives another number of bytes fails
+    /// with `changed(count)`.
     func file(_ name: String, size: Int64, from source: ByteSource, changed: @escaping (Int64) -> Error) throws {
         try tar.writeHeader(try .regularFile(path: TarPath(name), size: size, mtime: 0))
         let data = MemberData(tar: tar, limit: size, changed: changed)

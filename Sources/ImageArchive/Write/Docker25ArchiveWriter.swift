@@ -1,8 +1,10 @@
 import Hashing
 import OCIImage
 
-// moby image/tarexport/save.go at v25.0.5 (`saveSession.save`, `saveImage`, `saveConfigAndLayer`, `saveConfig`):
-// Docker 25+'s `docker save` with the classic image store.
+// moby image/tarexport/save.go at v25.0.17 and v28.5.2 (`saveSession.save`, `saveImage`, `saveConfigAndLayer`,
+// `saveConfig`): Docker 25+'s `docker save` with the classic image store. Since v25.0.6 and v26.0.1 ("save: Remove
+// platform from config descriptor") no descriptor carries a platform; 25.0.0–25.0.5 and 26.0.0 wrote the image's
+// platform on the manifest's config and index entries.
 
 /// Docker 25+'s archive: an OCI layout whose layers are uncompressed and named by diff_id, with the manifest moby
 /// makes for each image (an OCI manifest of those layers, whatever manifest the image was pulled with), one legacy v1
@@ -32,16 +34,13 @@ enum Docker25ArchiveWriter {
                 blob(Digest(sha256Hex: try SHA256Hasher.hash(json).hexString), .document(json))
             }
             blob(image.config, .document(image.configBytes))
-            let platform = platform(of: image)
             let layerDescriptors = layers.map { descriptor(type: layerType, digest: $0.diffID, size: $0.size) }
             let manifestBytes = GoJSON.object([
                 ("schemaVersion", .integer(2)),
                 ("mediaType", .string(MediaType.ociManifest)),
                 (
                     "config",
-                    descriptor(
-                        type: MediaType.ociConfig, digest: image.config, size: Int64(image.configBytes.count),
-                        platform: platform)
+                    descriptor(type: MediaType.ociConfig, digest: image.config, size: Int64(image.configBytes.count))
                 ),
                 ("layers", .array(layerDescriptors)),
             ]).encoded
@@ -50,7 +49,7 @@ enum Docker25ArchiveWriter {
             let size = Int64(manifestBytes.count)
             if image.names.isEmpty {
                 indexEntries.append(
-                    descriptor(type: MediaType.ociManifest, digest: manifestDigest, size: size, platform: platform))
+                    descriptor(type: MediaType.ociManifest, digest: manifestDigest, size: size))
             }
             for name in image.names {
                 let annotations = GoJSON.goMap([
@@ -58,8 +57,7 @@ enum Docker25ArchiveWriter {
                 ])
                 indexEntries.append(
                     descriptor(
-                        type: MediaType.ociManifest, digest: manifestDigest, size: size, annotations: annotations,
-                        platform: platform))
+                        type: MediaType.ociManifest, digest: manifestDigest, size: size, annotations: annotations))
                 repositories[name.familiarRepository, default: []].removeAll { $0.0 == name.tag }
                 repositories[name.familiarRepository, default: []].append(
                     (name.tag, .string(layers[layers.count - 1].diffID.encoded)))
@@ -119,33 +117,12 @@ enum Docker25ArchiveWriter {
         return configs
     }
 
-    /// `image.Platform()`: ocispec.Platform (architecture, os, os.version, os.features, variant).
-    private static func platform(of image: StagedImage) -> GoJSON {
-        var members: [(String, GoJSON)] = [
-            ("architecture", .string(image.configString("architecture") ?? "")),
-            ("os", .string(image.configString("os") ?? "")),
-        ]
-        if let version = image.configString("os.version"), !version.isEmpty {
-            members.append(("os.version", .string(version)))
-        }
-        if let features = image.configDocument["os.features"]?.arrayValue, !features.isEmpty {
-            members.append(("os.features", .strings(features.compactMap(\.stringValue))))
-        }
-        if let variant = image.configString("variant"), !variant.isEmpty {
-            members.append(("variant", .string(variant)))
-        }
-        return .object(members)
-    }
-
-    /// ocispec.Descriptor: mediaType, digest, size, annotations, platform.
-    private static func descriptor(
-        type: String, digest: Digest, size: Int64, annotations: GoJSON? = nil, platform: GoJSON? = nil
-    ) -> GoJSON {
+    /// ocispec.Descriptor: mediaType, digest, size, annotations.
+    private static func descriptor(type: String, digest: Digest, size: Int64, annotations: GoJSON? = nil) -> GoJSON {
         var members: [(String, GoJSON)] = [
             ("mediaType", .string(type)), ("digest", .string(digest.description)), ("size", .integer(size)),
         ]
         if let annotations { members.append(("annotations", annotations)) }
-        if let platform { members.append(("platform", platform)) }
         return .object(members)
     }
 }

@@ -3,9 +3,9 @@ import OCIImage
 // An OCI layout as a tar, the way two writers make it:
 // - containers/image oci/archive/oci_dest.go (`oci-archive:`): the staged layout directory tarred by
 //   containers/storage pkg/archive (a directory walk: names sorted within each directory, `blobs/` first);
-// - containerd core/images/archive/exporter.go (v1.6/v1.7, `ctr images export`, Docker's containerd store): records
+// - containerd images/archive/exporter.go (v1.6/v1.7, `ctr images export`, Docker's containerd store): records
 //   sorted by name, `blobs/` and `blobs/sha256/` directories, blobs as the store holds them, `index.json`, a
-//   docker-compatible `manifest.json`, `oci-layout`.
+//   docker-compatible `manifest.json`, `oci-layout` (ContainerdArchiveWriter).
 // Both orders agree for a layout's names.
 
 /// Writes the staged layout itself: every blob as it is, `index.json` and `oci-layout` byte for byte, and any
@@ -25,22 +25,5 @@ enum LayoutArchiveWriter {
         for (name, bytes) in (layoutFiles + documents).sorted(by: { $0.0 < $1.0 }) {
             try members.file(name, bytes)
         }
-    }
-}
-
-/// containerd's export: the layout as it is (its index structure and compressed blobs) and a `manifest.json` that
-/// lets `docker load` read it; no `repositories`.
-enum ContainerdArchiveWriter {
-    static func write(_ images: [ArchiveImage], blobs: StagedBlobs, into members: ArchiveMemberWriter) throws {
-        let staged = try StagedImage.load(images, in: blobs.layout) { $0.manifest.digest }
-        // exporter.go manifestsRecord: json.Marshal of {Config, RepoTags, Layers}, names familiarized.
-        let items: [GoJSON] = staged.map { image in
-            .object([
-                ("Config", .string("blobs/sha256/\(image.config.encoded)")),
-                ("RepoTags", image.names.isEmpty ? .null : .strings(image.names.map(\.familiar))),
-                ("Layers", .strings(image.layers.map { "blobs/sha256/\($0.digest.encoded)" })),
-            ])
-        }
-        try LayoutArchiveWriter.write(blobs, documents: [("manifest.json", GoJSON.array(items).encoded)], into: members)
     }
 }
