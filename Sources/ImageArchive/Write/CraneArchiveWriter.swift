@@ -11,11 +11,16 @@ import OCIImage
 /// `--compression` decided it, and the blobs keep their digests.
 enum CraneArchiveWriter {
     static func write(_ images: [ArchiveImage], blobs: StagedBlobs, into members: ArchiveMemberWriter) throws {
-        let staged = try StagedImage.load(images, in: blobs.layout) { $0.config.digest }
+        // One entry per image (manifest), as `dedupRefToImage` keeps one per image; two manifests of one config (the
+        // same layers compressed two ways) stay two entries sharing the config member.
+        let staged = try StagedImage.load(images, in: blobs.layout) { $0.manifest.digest }
         var seen: Set<Digest> = []
         var items: [(key: String, json: GoJSON)] = []
         for image in staged {
-            try members.file(image.config.description, image.configBytes)
+            if !seen.contains(image.config) {
+                seen.insert(image.config)
+                try members.file(image.config.description, image.configBytes)
+            }
             var layerFiles: [String] = []
             var sources: [(String, GoJSON)] = []
             for (layer, diffID) in zip(image.layers, image.diffIDs) {

@@ -11,7 +11,7 @@ import OCIImage
 /// JSON blob per layer that no manifest references, `index.json` naming each tag, and beside it `manifest.json`
 /// (blob paths and `LayerSources`) and `repositories` (each tag's top diff_id), all consistent with each other.
 enum Docker25ArchiveWriter {
-    private static let layerType = MediaType.ociLayer
+    private static let layerType: String = MediaType.ociLayer
 
     static func write(_ images: [ArchiveImage], blobs: StagedBlobs, into members: ArchiveMemberWriter) throws {
         let staged = try StagedImage.load(images, in: blobs.layout) { $0.config.digest }

@@ -4,7 +4,9 @@
 // `<`, `>`, `&`, U+2028 and U+2029 escaped in strings, raw messages compacted.
 
 /// A JSON value laid out as Go's encoding/json writes it.
-enum GoJSON {
+// `Sendable` is declared: Swift 6.0 infers it for this recursive enum of tuples through a cycle and fails to build
+// ("circular reference") whenever a file using it is compiled alone.
+enum GoJSON: Sendable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -61,7 +63,7 @@ enum GoJSON {
         }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A string as Go writes it with HTML escaping (the default of `json.Marshal`). Control characters other than
     /// `\n`, `\r` and `\t` are written `\u00XX`, as the Go releases that built Docker 20–25 write them.
