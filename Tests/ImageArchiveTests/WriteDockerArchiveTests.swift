@@ -202,7 +202,7 @@ import Testing
                 == #"{"docker.io/library/app":{"1":"\#(ids[1])"},"docker.io/library/tool":{"2":"\#(ids[3])"}}"#)
     }
 
-    @Test(arguments: [DockerArchiveFlavor.legacy, .docker25, .skopeo])
+    @Test(arguments: DockerArchiveFlavor.allCases)
     func dockerArchiveIsReadBySkopeo(flavor: DockerArchiveFlavor) throws {
         guard Tool.exists("skopeo") else { return }
         let archive = try WrittenArchive.make(.dockerArchive(flavor))
