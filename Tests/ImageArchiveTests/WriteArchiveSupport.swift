@@ -15,11 +15,11 @@ struct WrittenArchive {
     /// Writes the fixture layout (`ArchiveWriteFixtures.makeLayout`) as `shape`; `adjust` may change the images
     /// handed to the writer.
     static func make(
-        _ shape: ImageShape, adjust: ([ArchiveImage]) -> [ArchiveImage] = { $0 }
+        _ shape: ImageShape, docker: Bool = false, adjust: ([ArchiveImage]) -> [ArchiveImage] = { $0 }
     ) throws -> WrittenArchive {
         let fixture = try LayoutFixture.make()
         do {
-            let (path, images) = try ArchiveWriteFixtures.makeLayout(in: fixture)
+            let (path, images) = try ArchiveWriteFixtures.makeLayout(in: fixture, docker: docker)
             let bytes = try write(path: path, images: adjust(images.map(\.archiveImage)), shape: shape)
             return WrittenArchive(
                 fixture: fixture, layoutPath: path, images: images, bytes: bytes,

@@ -151,6 +151,46 @@ import Testing
         #expect(try archive.member("repositories").text == #"{"app":{"1":"\#(top)"},"tool":{"2":"\#(top)"}}"# + "\n")
     }
 
+    @Test func docker25ArchiveOfADockerManifestHoldsTheOCIManifestMobyWrites() throws {
+        let archive = try WrittenArchive.make(.dockerArchive(.docker25), docker: true)
+        defer { archive.fixture.cleanUp() }
+        #expect(archive.images[0].manifest.mediaType == MediaType.dockerManifest)
+        let entries = try #require(archive.json("index.json")["manifests"]?.arrayValue)
+        for (entry, image) in zip(entries, archive.images) {
+            let digest = try #require(entry["digest"]?.stringValue)
+            let manifest = try archive.json("blobs/sha256/" + digest.dropFirst("sha256:".count))
+            #expect(entry["mediaType"] == .string(MediaType.ociManifest))
+            #expect(manifest["mediaType"] == .string(MediaType.ociManifest))
+            #expect(
+                manifest["config"]
+                    == .object([
+                        "mediaType": .string(MediaType.ociConfig), "digest": .string(image.config.digest.description),
+                        "size": .integer(image.config.size),
+                    ]))
+            #expect(
+                manifest["layers"]?.arrayValue?.map { $0["mediaType"] }
+                    == image.layers.map { _ in "application/vnd.oci.image.layer.v1.tar" })
+        }
+    }
+
+    @Test(arguments: [DockerArchiveFlavor.legacy, .docker25])
+    func imagesWithoutNamesAreSavedUntagged(flavor: DockerArchiveFlavor) throws {
+        let archive = try WrittenArchive.make(.dockerArchive(flavor)) { images in
+            images.map { image in
+                var untagged = image
+                untagged.repoTags = []
+                return untagged
+            }
+        }
+        defer { archive.fixture.cleanUp() }
+        #expect(try archive.json("manifest.json").arrayValue?.map { $0["RepoTags"] } == [.null, .null])
+        #expect(!archive.names.contains("repositories"))
+        if flavor == .docker25 {
+            let entries = try #require(archive.json("index.json")["manifests"]?.arrayValue)
+            #expect(entries.count == 2 && entries.allSatisfy { $0["annotations"] == nil })
+        }
+    }
+
     // MARK: containerd
 
     @Test func containerdArchiveKeepsTheLayoutAndAddsManifestJSON() throws {

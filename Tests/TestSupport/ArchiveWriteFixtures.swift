@@ -38,15 +38,16 @@ public struct ArchiveMember: Sendable, Equatable {
 public enum ArchiveWriteFixtures {
     /// Three layers: A (gzip), B (uncompressed), C (zstd). Image 0, `app:1`, is A then B; image 1,
     /// `docker.io/library/tool:2`, is A, C, B: A is shared by both images at the same place, B sits at another place
-    /// in each chain.
-    public static func makeLayout(in fixture: LayoutFixture, name: String = "staged") throws -> (
+    /// in each chain. With `docker`, the manifests and configs are Docker schema 2 ones.
+    public static func makeLayout(in fixture: LayoutFixture, name: String = "staged", docker: Bool = false) throws -> (
         path: String, images: [ArchiveFixtureImage]
     ) {
         let layerA = FixtureLayer(entries: [.directory("etc"), .text("etc/a.txt", "layer a\n")], compression: .gzip)
         let layerB = FixtureLayer(entries: [.text("b.txt", "layer b <&>\n")], compression: .uncompressed)
         let layerC = FixtureLayer(
             entries: [.text("c.txt", String(repeating: "layer c\n", count: 300))], compression: .zstd)
-        let path = try fixture.writeLayout(name, images: [[layerA, layerB], [layerA, layerC, layerB]])
+        let path = try fixture.writeLayout(
+            name, images: [[layerA, layerB], [layerA, layerC, layerB]], docker: docker)
         let tags = [["app:1"], ["docker.io/library/tool:2"]]
         let index = try ImageIndex.decode(
             Array(try Data(contentsOf: URL(fileURLWithPath: path + "/index.json"))), what: "index")
