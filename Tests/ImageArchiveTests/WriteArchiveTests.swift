@@ -127,6 +127,18 @@ import Testing
                 + "not a filesystem layer")
     }
 
+    @Test(arguments: archiveShapes)
+    func aFailingSinkStopsTheWriteWithItsError(shape: ImageShape) throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let (path, images) = try ArchiveWriteFixtures.makeLayout(in: fixture)
+        #expect(throws: FailingSink.Failure.refused) {
+            try ImageArchives.write(
+                layout: try ImageLayout(path: path), images: images.map(\.archiveImage), shape: shape, to: FailingSink()
+            )
+        }
+    }
+
     @Test func aTamperedBlobIsRefusedWhileItStreams() throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }

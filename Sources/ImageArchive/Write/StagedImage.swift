@@ -47,11 +47,11 @@ struct StagedImage {
         return chain
     }
 
-    /// The config's `os`, `architecture`, `variant`, for moby's descriptors and v1 JSON.
+    /// A string member of the config (`os`, for moby's v1 JSON).
     func configString(_ key: String) -> String? { configDocument[key]?.stringValue }
 
-    /// The staged images, with those of the same config merged into one (as every `docker save` writer lists an image
-    /// once, with all its names).
+    /// The staged images, those with the same `key` (config or manifest digest) merged into one with all their names,
+    /// as every `docker save` writer lists an image once.
     static func load(_ images: [ArchiveImage], in layout: ImageLayout, mergingBy key: (ArchiveImage) -> Digest) throws
         -> [StagedImage]
     {
