@@ -1,3 +1,4 @@
+import Hashing
 import OCIImage
 import Testing
 
@@ -99,5 +100,38 @@ import Testing
                 + #""Interval":5000000000},"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"#
                 + #""OnBuild":null,"Labels":{"a":"1","b":"2"},"StopTimeout":3},"architecture":"arm64","#
                 + #""variant":"v8","os":"linux"}"#)
+    }
+
+    /// A config Docker 20.10 made (`docker import` with changes, then `docker commit` with a health check), and the
+    /// v1 ids its own `docker save` gave the image's two layers.
+    @Test func v1IDsAreTheOnesDockerSaveGives() throws {
+        let bytes = Array(
+            (#"{"architecture":"amd64","author":"me \u003cm@x\u003e","config":{"Hostname":"a1770a3dab9f","Domai"#
+                + #"nname":"","User":"nobody","AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"ExposedPo"#
+                + #"rts":{"443/udp":{},"80/tcp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["A=\u003c"#
+                + #"1\u003e\u0026B"],"Cmd":null,"Healthcheck":{"Test":["CMD-SHELL","true"],"Interval":5000000000,"Ti"#
+                + #"meout":3000000000,"Retries":2},"Image":"rich:base","Volumes":{"/data":{}},"WorkingDir":"/w","Ent"#
+                + #"rypoint":["/bin/x"],"OnBuild":null,"Labels":{"a":"1","b":"2"}},"container":"a1770a3dab9f94859710"#
+                + #"d933d286f82272464f992a127f3b46a0c3abdbbac68a","container_config":{"Hostname":"a1770a3dab9f","Dom"#
+                + #"ainname":"","User":"nobody","AttachStdin":false,"AttachStdout":true,"AttachStderr":true,"Exposed"#
+                + #"Ports":{"443/udp":{},"80/tcp":{}},"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["A=\u00"#
+                + #"3c1\u003e\u0026B"],"Cmd":["/nothing"],"Image":"rich:base","Volumes":{"/data":{}},"WorkingDir":"/"#
+                + #"w","Entrypoint":null,"OnBuild":null,"Labels":{"a":"1","b":"2"}},"created":"2026-11-29T01:06:25.4"#
+                + #"94582026Z","docker_version":"20.10.24+dfsg1","history":[{"created":"2026-11-29T01:06:22.56460205"#
+                + #"2Z","comment":"imported \u003ctest\u003e"},{"created":"2026-11-29T01:06:25.494582026Z","author":"#
+                + #""me \u003cm@x\u003e","created_by":"/nothing","comment":"commit msg"}],"os":"linux","rootfs":{"ty"#
+                + #"pe":"layers","diff_ids":["sha256:20dcec4f536d96379fc07f2711de07dd0721db62f9c7bd99456a9456af96525"#
+                + #"f","sha256:90f9d62482ca5061a78296b5cfc05e40018717296cb581c6f9009fbc982b6dbf"]}}"#).utf8)
+        #expect(
+            try SHA256Hasher.hash(bytes).hexString == "a51db6c5e528efa8e84d25351c6ad1cf5a4f00a853263be5a87880ce56118f69"
+        )
+        let config = try JSONValue.parse(bytes, what: "config")
+        let diffIDs = try ImageConfig.read(bytes, what: "config").rootfs.diffIDs
+        let chainTop = try SHA256Hasher.hash(Array("\(diffIDs[0]) \(diffIDs[1])".utf8)).hexString
+        let bottom = try LegacyV1Image.intermediate(release: .docker24).id(chainID: diffIDs[0], parent: nil)
+        #expect(bottom.encoded == "80b7ed42662294c0f27fda37d288ba79467cadf4684a9641d0923ba18424763e")
+        let top = try LegacyV1Image(config: config, release: .docker24).id(
+            chainID: Digest(sha256Hex: chainTop), parent: bottom)
+        #expect(top.encoded == "557d7f05490b20242c7160b7e54e01e14e9aa1692cf57413a85e4766de3c845b")
     }
 }
