@@ -210,6 +210,12 @@ import Testing
         }
     }
 
+    @Test func containerdArchiveWithoutImagesHasNoManifestJSON() throws {
+        let archive = try WrittenArchive.make(.dockerArchive(.containerd)) { _ in [] }
+        defer { archive.fixture.cleanUp() }
+        #expect(!archive.names.contains("manifest.json") && archive.names.contains("index.json"))
+    }
+
     // MARK: skopeo
 
     @Test func skopeoArchiveHasLayersAtTheRootAndLinksInV1Directories() throws {

@@ -16,6 +16,8 @@ enum ContainerdArchiveWriter {
                 ("Layers", .strings(image.layers.map { "blobs/sha256/\($0.digest.encoded)" })),
             ])
         }
-        try LayoutArchiveWriter.write(blobs, documents: [("manifest.json", GoJSON.array(items).encoded)], into: members)
+        // `Export` writes manifest.json only when it found an image manifest (an index of absent platforms has none).
+        let documents = items.isEmpty ? [] : [("manifest.json", GoJSON.array(items).encoded)]
+        try LayoutArchiveWriter.write(blobs, documents: documents, into: members)
     }
 }
