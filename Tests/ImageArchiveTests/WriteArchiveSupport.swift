@@ -69,7 +69,3 @@ extension ArchiveFixtureImage {
 
 /// Every archive shape.
 let archiveShapes: [ImageShape] = [.ociArchive] + DockerArchiveFlavor.allCases.map { .dockerArchive($0) }
-
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
-    public init(stringLiteral value: String) { self = .string(value) }
-}

@@ -115,10 +115,12 @@ import Testing
         #expect(
             entries.map { $0["annotations"] } == [
                 .object([
-                    "io.containerd.image.name": "docker.io/library/app:1", "org.opencontainers.image.ref.name": "1",
+                    "io.containerd.image.name": .string("docker.io/library/app:1"),
+                    "org.opencontainers.image.ref.name": .string("1"),
                 ]),
                 .object([
-                    "io.containerd.image.name": "docker.io/library/tool:2", "org.opencontainers.image.ref.name": "2",
+                    "io.containerd.image.name": .string("docker.io/library/tool:2"),
+                    "org.opencontainers.image.ref.name": .string("2"),
                 ]),
             ])
         let items = try #require(archive.json("manifest.json").arrayValue)
@@ -169,7 +171,7 @@ import Testing
                     ]))
             #expect(
                 manifest["layers"]?.arrayValue?.map { $0["mediaType"] }
-                    == image.layers.map { _ in "application/vnd.oci.image.layer.v1.tar" })
+                    == image.layers.map { _ in .string(MediaType.ociLayer) })
         }
     }
 
@@ -203,7 +205,7 @@ import Testing
                 == ["blobs/", "blobs/sha256/"] + blobNames + ["index.json", "manifest.json", "oci-layout"])
         for name in blobNames + ["index.json", "oci-layout"] { #expect(try archive.member(name).data == staged[name]) }
         let items = try #require(archive.json("manifest.json").arrayValue)
-        #expect(items.map { $0["RepoTags"] } == [.array(["app:1"]), .array(["tool:2"])])
+        #expect(items.map { $0["RepoTags"] } == [strings("app:1"), strings("tool:2")])
         for (item, image) in zip(items, archive.images) {
             #expect(item["Config"] == .string("blobs/sha256/\(image.config.digest.encoded)"))
             #expect(item["Layers"] == .array(image.layers.map { .string("blobs/sha256/\($0.digest.encoded)") }))
@@ -226,9 +228,9 @@ import Testing
         let manifest = try #require(archive.json("manifest.json").arrayValue)
         #expect(
             manifest.map { $0["RepoTags"] } == [
-                .array(["docker.io/library/app:1"]), .array(["docker.io/library/tool:2"]),
+                strings("docker.io/library/app:1"), strings("docker.io/library/tool:2"),
             ])
-        #expect(manifest[1]["Layers"] == .array(["\(a).tar", "\(c).tar", "\(b).tar"]))
+        #expect(manifest[1]["Layers"] == strings("\(a).tar", "\(c).tar", "\(b).tar"))
         for (name, diffID) in [(a, images[0].diffIDs[0]), (b, images[0].diffIDs[1]), (c, images[1].diffIDs[1])] {
             #expect(try archive.member("\(name).tar").digest == diffID.description)
         }
@@ -242,7 +244,8 @@ import Testing
         #expect(archive.names == expected + ["manifest.json", "repositories"])
         let top = try archive.json("\(ids[1])/json")
         #expect(top["parent"] == .string(ids[0]) && top["id"] == .string(ids[1]))
-        #expect(top["architecture"] == "amd64" && top["docker_version"] == .null && top["config"]?["Cmd"] != nil)
+        #expect(
+            top["architecture"] == .string("amd64") && top["docker_version"] == .null && top["config"]?["Cmd"] != nil)
         #expect(
             try archive.member("repositories").text
                 == #"{"docker.io/library/app":{"1":"\#(ids[1])"},"docker.io/library/tool":{"2":"\#(ids[3])"}}"#)
@@ -278,8 +281,11 @@ import Testing
         #expect(try archive.member(images[0].config.digest.description).data == archive.blob(images[0].config.digest))
         // Sorted by joined RepoTags, whatever the order of the images.
         let manifest = try #require(archive.json("manifest.json").arrayValue)
-        #expect(manifest.map { $0["RepoTags"] } == [.array(["app:1"]), .array(["docker.io/library/tool:2"])])
-        #expect(manifest[0]["Layers"] == .array(["\(a.encoded).tar.gz", "\(b.encoded).tar"]))
+        #expect(manifest.map { $0["RepoTags"] } == [strings("app:1"), strings("docker.io/library/tool:2")])
+        #expect(manifest[0]["Layers"] == strings("\(a.encoded).tar.gz", "\(b.encoded).tar"))
         #expect(manifest[0]["Config"] == .string(images[0].config.digest.description))
     }
 }
+
+/// A JSON array of strings.
+private func strings(_ values: String...) -> JSONValue { .array(values.map(JSONValue.string)) }
