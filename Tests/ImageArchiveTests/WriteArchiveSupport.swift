@@ -10,7 +10,7 @@ struct WrittenArchive {
     let layoutPath: String
     let images: [ArchiveFixtureImage]
     let bytes: [UInt8]
-    let members: [ArchiveMember]
+    let members: [WrittenArchiveMember]
 
     /// Writes the fixture layout (`ArchiveWriteFixtures.makeLayout`) as `shape`; `adjust` may change the images
     /// handed to the writer.
@@ -38,7 +38,7 @@ struct WrittenArchive {
 
     var names: [String] { members.map(\.name) }
 
-    func member(_ name: String) throws -> ArchiveMember {
+    func member(_ name: String) throws -> WrittenArchiveMember {
         guard let member = members.first(where: { $0.name == name }) else {
             throw FixtureFailure("no member \(name) in \(names)")
         }

@@ -15,7 +15,7 @@ public struct ArchiveFixtureImage: Sendable {
 }
 
 /// One member of a written archive, as libarchive reads it back.
-public struct ArchiveMember: Sendable, Equatable {
+public struct WrittenArchiveMember: Sendable, Equatable {
     public let name: String
     public let kind: String
     public let permissions: UInt32
@@ -67,12 +67,12 @@ public enum ArchiveWriteFixtures {
     }
 
     /// Every member of a tar archive, in order.
-    public static func members(of archive: [UInt8]) throws -> [ArchiveMember] {
+    public static func members(of archive: [UInt8]) throws -> [WrittenArchiveMember] {
         let reader = try TarReader(source: MemorySource(archive))
-        var members: [ArchiveMember] = []
+        var members: [WrittenArchiveMember] = []
         while let entry = try reader.nextEntry() {
             members.append(
-                ArchiveMember(
+                WrittenArchiveMember(
                     name: entry.path.description, kind: "\(entry.kind)", permissions: entry.permissions,
                     uid: entry.uid, gid: entry.gid, mtime: entry.mtime, size: entry.size,
                     linkTarget: entry.linkTarget?.description, data: try reader.readData(limit: 64 << 20)))
