@@ -17,7 +17,20 @@ public enum ImageArchives {
     public static func write(
         layout: ImageLayout, images: [ArchiveImage], shape: ImageShape, to sink: ByteSink
     ) throws {
-        throw ArchiveError.unsupported(path: layout.path, reason: "writing archives is not supported yet")
+        let blobs = StagedBlobs(layout: layout)
+        let write: (ArchiveMemberWriter) throws -> Void
+        switch shape {
+        case .layout: throw ArchiveWriteError.notAnArchive(shape)
+        case .ociArchive: write = { try LayoutArchiveWriter.write(blobs, into: $0) }
+        case .dockerArchive(.legacy): write = { try LegacyArchiveWriter.write(images, blobs: blobs, into: $0) }
+        case .dockerArchive(.docker25): write = { try Docker25ArchiveWriter.write(images, blobs: blobs, into: $0) }
+        case .dockerArchive(.containerd): write = { try ContainerdArchiveWriter.write(images, blobs: blobs, into: $0) }
+        case .dockerArchive(.skopeo): write = { try SkopeoArchiveWriter.write(images, blobs: blobs, into: $0) }
+        case .dockerArchive(.crane): write = { try CraneArchiveWriter.write(images, blobs: blobs, into: $0) }
+        }
+        let members = try ArchiveMemberWriter(sink: sink)
+        try write(members)
+        try members.finish()
     }
 }
 
