@@ -8,7 +8,7 @@ import TestSupport
 struct WrittenArchive {
     let fixture: LayoutFixture
     let layoutPath: String
-    let images: [ArchiveFixtureImage]
+    let images: [StagedFixtureImage]
     let bytes: [UInt8]
     let members: [WrittenArchiveMember]
 
@@ -61,7 +61,7 @@ struct WrittenArchive {
     }
 }
 
-extension ArchiveFixtureImage {
+extension StagedFixtureImage {
     var archiveImage: ArchiveImage {
         ArchiveImage(manifest: manifest, config: config, layers: layers, repoTags: repoTags)
     }

@@ -6,7 +6,7 @@ import OCIImage
 import TarStream
 
 /// One image of the archive-writing fixture layout: its descriptors, as the pipeline hands them to the writer.
-public struct ArchiveFixtureImage: Sendable {
+public struct StagedFixtureImage: Sendable {
     public let manifest: Descriptor
     public let config: Descriptor
     public let layers: [Descriptor]
@@ -40,7 +40,7 @@ public enum ArchiveWriteFixtures {
     /// `docker.io/library/tool:2`, is A, C, B: A is shared by both images at the same place, B sits at another place
     /// in each chain. With `docker`, the manifests and configs are Docker schema 2 ones.
     public static func makeLayout(in fixture: LayoutFixture, name: String = "staged", docker: Bool = false) throws -> (
-        path: String, images: [ArchiveFixtureImage]
+        path: String, images: [StagedFixtureImage]
     ) {
         let layerA = FixtureLayer(entries: [.directory("etc"), .text("etc/a.txt", "layer a\n")], compression: .gzip)
         let layerB = FixtureLayer(entries: [.text("b.txt", "layer b <&>\n")], compression: .uncompressed)
@@ -51,7 +51,7 @@ public enum ArchiveWriteFixtures {
         let tags = [["app:1"], ["docker.io/library/tool:2"]]
         let index = try ImageIndex.decode(
             Array(try Data(contentsOf: URL(fileURLWithPath: path + "/index.json"))), what: "index")
-        var images: [ArchiveFixtureImage] = []
+        var images: [StagedFixtureImage] = []
         for (position, manifest) in index.manifests.enumerated() {
             let blob = { (digest: Digest) in
                 Array(try Data(contentsOf: URL(fileURLWithPath: "\(path)/blobs/sha256/\(digest.encoded)")))
@@ -59,7 +59,7 @@ public enum ArchiveWriteFixtures {
             let parsed = try ImageManifest.decode(try blob(manifest.digest), what: "manifest")
             let config = try ImageConfig.decode(try blob(parsed.config.digest), what: "config")
             images.append(
-                ArchiveFixtureImage(
+                StagedFixtureImage(
                     manifest: manifest, config: parsed.config, layers: parsed.layers, diffIDs: config.rootfs.diffIDs,
                     repoTags: tags[position]))
         }

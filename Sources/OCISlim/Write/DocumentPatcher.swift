@@ -45,7 +45,9 @@ enum DocumentPatcher {
 
     /// `index.json` whose every entry is named `name` (`org.opencontainers.image.ref.name`): the output reference's
     /// name for the image written.
-    static func index(_ bytes: [UInt8], naming name: String, what: String) throws -> [UInt8] {
+    static func index(
+        _ bytes: [UInt8], naming name: String, fullName: String? = nil, what: String
+    ) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
         guard var entries = document["manifests"]?.arrayValue else {
             throw OCIError.invalidDocument(what: what, reason: "manifests changed while being read")
@@ -53,6 +55,7 @@ enum DocumentPatcher {
         for position in entries.indices {
             var annotations = entries[position]["annotations"] ?? .object([:])
             annotations[Annotation.refName] = .string(name)
+            if let fullName { annotations[Annotation.containerdImageName] = .string(fullName) }
             entries[position]["annotations"] = annotations
         }
         document["manifests"] = .array(entries)

@@ -42,10 +42,17 @@ struct OutputNaming: Sendable {
         throw ReferenceError.nameNeedsOneImage(reference: output.description, count: imageCount)
     }
 
-    /// `index.json` with the name applied.
-    func apply(to indexBytes: [UInt8]) throws -> [UInt8] {
+    /// `index.json` with the name applied. A `docker save` archive names images as containerd and Docker 25+ do:
+    /// the tag alone in `org.opencontainers.image.ref.name`, the full name in `io.containerd.image.name` (which
+    /// `ctr images import` tags the image with).
+    func apply(to indexBytes: [UInt8], shape: ImageShape = .layout) throws -> [UInt8] {
         guard let name else { return indexBytes }
-        return try DocumentPatcher.index(indexBytes, naming: name, what: "index.json")
+        guard case .dockerArchive = shape else {
+            return try DocumentPatcher.index(indexBytes, naming: name, what: "index.json")
+        }
+        let full = DockerName.normalized(name)
+        let tag = full.split(separator: ":").last.map(String.init) ?? "latest"
+        return try DocumentPatcher.index(indexBytes, naming: tag, fullName: full, what: "index.json")
     }
 
     /// Each image written, as an archive lists it, named as the output reference says or as the input named it.
@@ -117,7 +124,7 @@ final class ArchiveDestination: ImageDestination {
 
     func publish(_ output: FinishedOutput) throws {
         try layout.writeFile("oci-layout", output.layoutMarker)
-        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes))
+        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes, shape: shape))
         let staged = try ImageLayout(path: layout.stagingPath)
         let images = naming.archiveImages(output)
         if temporaryDirectory != nil {
