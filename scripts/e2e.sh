@@ -557,8 +557,13 @@ check_cli_bad_level() {
 check_cli_report() {
     local rc=0 out="$WORK/cli/out4"
     rm -rf "$out"
-    "$OCISLIM" rewrite -q --strategy drop-optimized --report - "$IMG" "$out" > "$WORK/cli/report-stdout"
+    "$OCISLIM" rewrite -q --strategy drop-optimized --report - --digestfile "$WORK/cli/digests" "$IMG" "$out" \
+        > "$WORK/cli/report-stdout"
     jq -e '.images | length > 0' "$WORK/cli/report-stdout" >/dev/null || { echo "stdout is not the JSON report"; return 1; }
+    # --digestfile lists exactly the new digests of the report's digestMap, and the output's index.json names them.
+    diff <(jq -r '.digestMap[].new' "$WORK/cli/report-stdout") "$WORK/cli/digests" || { echo "digestfile differs"; return 1; }
+    [[ -s "$WORK/cli/digests" ]] && grep -q "$(head -1 "$WORK/cli/digests")" "$out/index.json" \
+        || { echo "the digestfile does not name the output's manifest"; return 1; }
     [[ -d "$out" ]] || { echo "no output"; return 1; }
     # The report and --version name the build: the commit this checkout is at.
     local head

@@ -255,10 +255,14 @@ struct RewritePipeline: Sendable {
         variant: StrategyVariant, input: String, output: String, scans: [Digest: ScannedLayer],
         plans: [Digest: ImagePlan], layers: [LayerJob: RewrittenLayer], documents: WrittenDocuments
     ) -> RewriteReport {
-        ReportBuilder(
+        var builder = ReportBuilder(
             variant: variant, settings: settings, input: input, output: output, scans: scans, plans: plans,
             layers: layers, documents: documents, warnings: warnings.all
-        ).build()
+        )
+        for entry in graph.index.manifests {
+            if let name = source.names(of: entry).first { builder.listedNames[entry.digest] = name }
+        }
+        return builder.build()
     }
 }
 

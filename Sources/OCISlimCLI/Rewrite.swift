@@ -84,6 +84,16 @@ extension OCISlimCommand {
         @Flag(help: "Print the report as JSON on standard output instead of a table.")
         var json = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Write the digest of every rewritten manifest and index to this file, one a line (as skopeo "
+                    + "--digestfile does).",
+                discussion: "For re-signing the new images (cosign sign, notation sign); the JSON report's digestMap "
+                    + "has old → new with names. Claimed before any work, written before the output is published.",
+                valueName: "file"
+            ))
+        var digestfile: String?
+
         @OptionGroup
         var selection: ImageSelectionOptions
 
@@ -185,8 +195,10 @@ extension OCISlimCommand {
         func run() async throws {
             Interruption.removeStagingOnSignals()
             let destination: ReportDestination?
+            let digests: ReportFile?
             do {
                 destination = try ReportDestination.claim(report)
+                digests = try digestfile.map { try ReportFile(path: $0) }
             } catch let error as ReportError {
                 StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw ExitCode(error.exitCode)
@@ -196,16 +208,16 @@ extension OCISlimCommand {
                     var report = report
                     report.tool = OCISlimCommand.tool
                     if case .file(let file) = destination { try file.write(Array(try PipelineRun.json(report))) }
+                    try digests?.write(Array(report.digestMap.map { "\($0.new)\n" }.joined().utf8))
                 })
             }
             result.tool = OCISlimCommand.tool
-            if case .file(let file) = destination {
-                do {
-                    try file.publish()
-                } catch let error as ReportError {
-                    StandardError.write(PipelineRun.errorLine(error) + "\n")
-                    throw ExitCode(error.exitCode)
-                }
+            do {
+                if case .file(let file) = destination { try file.publish() }
+                try digests?.publish()
+            } catch let error as ReportError {
+                StandardError.write(PipelineRun.errorLine(error) + "\n")
+                throw ExitCode(error.exitCode)
             }
             if (try? references)?.1.isStandardStream == true {
                 // Standard output carries the archive: the table goes to standard error.

@@ -68,3 +68,9 @@ import Testing
         _ = try CommandLine.rewrite(["oci:in:latest", "oci:in:slim"])
     }
 }
+
+@Suite struct DigestfileCommandLineTests {
+    @Test func digestfileParses() throws {
+        #expect(try CommandLine.rewrite(["--digestfile", "d.txt", "in", "out"]).digestfile == "d.txt")
+    }
+}

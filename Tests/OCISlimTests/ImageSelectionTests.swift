@@ -164,3 +164,27 @@ import Testing
         try LayoutFixture.checkLayout(input)
     }
 }
+
+/// The digest map: every manifest and index whose digest changed, old → new, named, for re-signing.
+@Suite struct DigestMapTests {
+    @Test func listsEveryRewrittenManifestAndIndexWithItsName() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let python = try RewriteTests.pythonImage()
+        let input = try fixture.writeLayout("in", images: [python, [python[0]]], nested: true)
+        let report = try await ImageRewriter(
+            options: RewriteOptions(input: input, output: fixture.path("out"), strategy: .dropOptimized)
+        ).run()
+        let map = report.digestMap
+        #expect(map.count == 3, "two manifests and the nested index: \(map)")
+        #expect(Set(map.map(\.mediaType)) == [MediaType.ociManifest, MediaType.ociIndex])
+        let index = try #require(map.first { $0.mediaType == MediaType.ociIndex })
+        #expect(index.name == "multi")
+        #expect(
+            map.filter { $0.mediaType == MediaType.ociManifest }.compactMap(\.name).sorted() == [
+                "multi tag0 linux/arch0", "multi tag1 linux/arch1",
+            ])
+        let listed = try #require(try LayoutFixture.document(fixture.path("out"))["manifests"]?.arrayValue?.first)
+        #expect(listed["digest"]?.stringValue == index.new.description)
+    }
+}

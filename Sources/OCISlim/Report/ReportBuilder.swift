@@ -12,6 +12,8 @@ struct ReportBuilder {
     let layers: [LayerJob: RewrittenLayer]
     let documents: WrittenDocuments
     let warnings: [String]
+    /// Names of the documents `index.json` lists, by their old digest.
+    var listedNames: [Digest: String] = [:]
 
     func build() -> RewriteReport {
         let images = documents.images.map(imageRow)
@@ -36,6 +38,7 @@ struct ReportBuilder {
             rewrittenBlobs: documents.blobRewrites.sorted { $0.old < $1.old }, totals: totals, warnings: warnings
         )
         report.reclaimHidden = variant.reclaimHidden
+        report.digestMap = digestMap(images)
         if variant.reclaimHidden { report.unsharedByReclaim = unsharedByReclaim(images) }
         return report
     }
@@ -59,6 +62,18 @@ struct ReportBuilder {
             environmentAdded: written.environmentAdded, pythonInterpreter: plan.hasInterpreter, modules: plan.modules,
             layers: layerRows
         )
+    }
+
+    /// The manifests and indexes that got a new digest, named by their `index.json` entry or image label.
+    private func digestMap(_ images: [ImageReport]) -> [DigestMapping] {
+        let labels = Dictionary(images.map { ($0.manifest.old, $0.name) }, uniquingKeysWith: { first, _ in first })
+        return documents.blobRewrites.compactMap { rewrite in
+            guard let mediaType = rewrite.mediaType, MediaType.isManifest(mediaType) || MediaType.isIndex(mediaType)
+            else { return nil }
+            return DigestMapping(
+                old: rewrite.old, new: rewrite.new, mediaType: mediaType,
+                name: listedNames[rewrite.old] ?? labels[rewrite.old])
+        }
     }
 
     /// The changed layers in which only hidden files went: without `--reclaim-hidden` they would keep their digest.

@@ -12,6 +12,9 @@ public struct RewriteReport: Codable, Sendable {
     public var strategy: String
     /// Whether files upper layers hide were removed (`--reclaim-hidden`).
     public var reclaimHidden = false
+    /// Every manifest and index whose digest changed, old → new, with the name it is listed under: what a pipeline
+    /// re-signs (`cosign sign`, `notation sign`) and how it proves lineage.
+    public var digestMap: [DigestMapping] = []
     /// With `--reclaim-hidden`: the layers it rewrote that nothing else changed, and their compressed size. Such a
     /// layer gets a new digest, so other images built on the same base stop sharing it: a fleet stores and pulls
     /// this much more per image (`--keep-layers`, `--keep-layers-of` keep them).
@@ -41,6 +44,16 @@ public struct RewriteReport: Codable, Sendable {
         }
         return "nothing to change"
     }
+}
+
+/// One manifest or index the run gave a new digest.
+public struct DigestMapping: Codable, Sendable, Equatable {
+    public var old: Digest
+    public var new: Digest
+    /// Its media type.
+    public var mediaType: String
+    /// The name it is listed under in the output's `index.json` (ref name, RepoTag), or where it sits below one.
+    public var name: String?
 }
 
 /// Layers `--reclaim-hidden` alone gave a new digest.
