@@ -8,8 +8,9 @@
 #                                           image (`docker run --rm --network none`, or the chroot
 #                                           fallback below) and writes "NAME<TAB>OUTPUT-LINE" lines there
 #   ctr_import ARCHIVE                      `ctr images import` (and unpack, native snapshotter) into a
-#                                           private containerd; prints "NAME<TAB>TARGET-DIGEST<TAB>STATUS"
-#                                           per image (STATUS from `ctr images check`: complete/incomplete)
+#                                           private containerd; prints "NAME<TAB>TARGET-DIGEST<TAB>STATUS
+#                                           <TAB>UNPACKED" per image, from `ctr images check` (STATUS
+#                                           complete/incomplete, UNPACKED true/false, default platform)
 #   podman_load ARCHIVE                     `podman load` into private vfs storage; prints "ID<TAB>NAME"
 #   skopeo_inspect REF                      `skopeo inspect` of REF (any transport); prints the manifest
 #                                           digest, the config digest and the diff_ids, one per line
@@ -17,6 +18,7 @@
 #   unpack_and_probe REF OUTDIR             skopeo copy REF → oci:, umoci unpack, then in a chroot:
 #                                           scripts/python-probe.py with both interpreters and the image's
 #                                           Cmd; writes OUTDIR/{probe-system.txt,probe-venv.txt,cmd.txt,env}
+#                                           (AL_PROBE=0: the Cmd only)
 #
 # Lower-level pieces, for a caller that needs a daemon across several commands (e.g. a
 # `docker save | … | docker load` pipe): al_workdir, al_start_dockerd DIR, al_docker DIR ARGS…,
@@ -238,12 +240,13 @@ ctr_import() (
     al_ctr "$W" images import --snapshotter native "$archive" >&2
     al_ctr "$W" images ls -q >"$W/names.txt"
     [[ -s "$W/names.txt" ]] || { echo "ctr images import created no image" >&2; exit 1; }
-    al_ctr "$W" images check >"$W/check.txt"
+    al_ctr "$W" images check --snapshotter native >"$W/check.txt"
     cat "$W/check.txt" >&2
     while read -r name; do
         target=$(al_ctr "$W" images ls | awk -v n="$name" '$1 == n { print $3 }')
-        status=$(awk -v n="$name" '$1 == n { print $4 }' "$W/check.txt")
-        printf '%s\t%s\t%s\n' "$name" "$target" "${status%%(*}"
+        # REF TYPE DIGEST STATUS (N/M) SIZE UNPACKED: the status word and the last column.
+        status=$(awk -v n="$name" '$1 == n { print $4 "\t" $NF }' "$W/check.txt")
+        printf '%s\t%s\t%s\n' "$name" "$target" "$status"
     done <"$W/names.txt"
 )
 
@@ -293,6 +296,11 @@ unpack_and_probe() (
     al_unpack "$ref" "$W"
     root="$W/bundle/rootfs"
     cp "$W/env" "$out/env"
+    if [[ ${AL_PROBE:-1} == 0 ]]; then
+        al_run_cmd_chroot "oci:$W/layout:img" "$root" "$W/env" >"$out/cmd.txt"
+        echo "cmd: $(wc -l <"$out/cmd.txt") line(s) (AL_PROBE=0: no python-probe)"
+        exit 0
+    fi
     ENV_FILE="$W/env" "$AL_SCRIPTS/chroot-python.sh" "$root" /usr/bin/python3 - <"$AL_SCRIPTS/python-probe.py" \
         >"$out/probe-system.txt"
     ENV_FILE="$W/env" "$AL_SCRIPTS/chroot-python.sh" "$root" /opt/venv/bin/python - <"$AL_SCRIPTS/python-probe.py" \

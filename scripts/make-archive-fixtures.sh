@@ -25,8 +25,9 @@
 #   oci-archive.tar               `skopeo copy … oci-archive:FILE:latest`
 # plus FIXTURES.txt (tool versions, sizes, sha256 and the first members of each archive).
 #
-# Cached: OUTDIR holds a stamp with the sha256 of this script, write-docker-archive.py and
-# archive-loaders.sh and of the source's index.json; when it matches, the script exits at once.
+# Cached: OUTDIR holds a stamp with the sha256 of this script and write-docker-archive.py and of the
+# source's index.json; when it matches, the script exits at once (archive-loaders.sh, which only
+# starts and stops the daemons, is not part of the key).
 # Otherwise it builds in a temp dir beside OUTDIR and renames the finished directory into place.
 # Daemons (dockerd, containerd) run on private sockets under a temp dir, stopped by PID on exit.
 # Needs root. Takes about 2 minutes on 2 cores (cached miss); ~2.3 GB in OUTDIR.
@@ -45,8 +46,7 @@ log() { printf '[make-archive-fixtures %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 [[ -f "$SRC/index.json" ]] || { echo "make-archive-fixtures: no OCI layout at $SRC (run scripts/make-test-image.sh)" >&2; exit 1; }
 STAMP_WANT=$( {
-    sha256sum "$SCRIPT_DIR/make-archive-fixtures.sh" "$SCRIPT_DIR/write-docker-archive.py" \
-        "$SCRIPT_DIR/archive-loaders.sh" | cut -d' ' -f1
+    sha256sum "$SCRIPT_DIR/make-archive-fixtures.sh" "$SCRIPT_DIR/write-docker-archive.py" | cut -d' ' -f1
     sha256sum "$SRC/index.json" | cut -d' ' -f1
 } | sha256sum | cut -d' ' -f1)
 have_stamp() { [[ -f "$OUTDIR/$STAMP_NAME" && "$(cat "$OUTDIR/$STAMP_NAME")" == "$STAMP_WANT" ]]; }
