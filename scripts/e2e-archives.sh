@@ -250,9 +250,11 @@ check_deterministic() {
 }
 
 check_roundtrip() {
-    local W id0 id1
-    W=$(al_workdir ocislim-roundtrip)
-    trap 'al_stop "$W"' EXIT
+    local id0 id1
+    # Not local: the EXIT trap runs after this function has returned.
+    RT_DIR=$(al_workdir ocislim-roundtrip)
+    trap 'al_stop "$RT_DIR"' EXIT
+    local W=$RT_DIR
     al_start_dockerd "$W"
     al_docker "$W" load -q -i "$ARCHIVES/shape4-skopeo.tar"
     al_docker "$W" tag localhost/ocislim/test:latest ocislim/test:latest
