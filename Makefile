@@ -8,8 +8,8 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e faults demo bench bench-memory fuzz fuzz-build fuzz-short \
-	sanitize clean
+.PHONY: all setup build release lint format test unit e2e e2e-archives archive-fixtures e2e-archives-selftest faults \
+	demo bench bench-memory fuzz fuzz-build fuzz-short sanitize clean
 
 all: build
 
@@ -47,6 +47,20 @@ e2e: release
 
 faults: release
 	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh
+
+## Every image shape in and out (issue 9): real `docker save` (dockerd 20.10), `ctr images export`, skopeo and scripted
+## Docker 25+ / crane archives of the real image (made once, cached in .cache/images/archives), each rewritten and
+## loaded by the real loaders (docker load, ctr import, podman load, skopeo) on private sockets. Needs root.
+archive-fixtures: setup
+	bash scripts/make-test-image.sh $(IMAGE)
+	bash scripts/make-archive-fixtures.sh
+
+e2e-archives: release archive-fixtures
+	OCISLIM=$(OCISLIM) bash scripts/e2e-archives.sh
+
+# The loader checks on the fixtures themselves, without ocislim: validates the harness.
+e2e-archives-selftest: archive-fixtures
+	E2E_ARCHIVES_SELFTEST=1 bash scripts/e2e-archives.sh
 
 ## Build the real sample image (once; cached in .cache/), show what each strategy would save (audit), rewrite it with
 ## the default strategy, print the report and the next commands to try.

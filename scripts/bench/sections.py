@@ -15,7 +15,7 @@ from .targets import (BASELINE_SIZE, LINEAR_TARGET, MEMORY_SAME_MIB, MEMORY_SIZE
                       PASSTHROUGH_TARGET, REWRITE_SIZE_TARGET, REWRITE_TIME_TARGET, SCALING_SIZES)
 
 
-SECTIONS = ["rewrite", "passthrough", "memory", "scaling", "peers", "components"]
+SECTIONS = ["rewrite", "passthrough", "memory", "scaling", "peers", "archives", "components"]
 
 
 @dataclass
@@ -309,7 +309,53 @@ def bench_peers(ctx: Context) -> Section:
                    [table + "\n\n" + note])
 
 
-# MARK: 6. building blocks against the reference tools
+# MARK: 6. docker save archive in, archive out
+
+ARCHIVE_ROUTE = """set -euo pipefail
+archive=$1 work=$2 ocislim=$3
+rm -rf "$work/in" "$work/out" "$work/out.tar"
+skopeo copy -q "docker-archive:$archive" "oci:$work/in:latest"
+"$ocislim" rewrite -q --strategy drop-bytecode "oci:$work/in:latest" "oci:$work/out:latest" > /dev/null
+skopeo copy -q "oci:$work/out:latest" "docker-archive:$work/out.tar:ocislim/bench:latest"
+"""
+
+
+def bench_archives(ctx: Context) -> Section:
+    """Issue 9's row: a `docker save` archive in, an archive out — directly, against the route users took before
+    (skopeo to a layout, ocislim, skopeo back to an archive)."""
+    archive = ctx.work / "archives-in.tar"
+    if not archive.exists():
+        log("archives: making a docker-archive of the real image with skopeo (once)")
+        run_checked(["skopeo", "copy", "-q", f"oci:{ctx.image}:{ctx.tag}",
+                     f"docker-archive:{archive}:ocislim/bench:latest"])
+    direct_out = ctx.work / "archives-direct.tar"
+    route_work = ctx.work / "archives-route"
+    route_work.mkdir(parents=True, exist_ok=True)
+    direct = Measurement("ocislim rewrite app.tar out.tar",
+                         [ctx.ocislim, "rewrite", "-q", "--strategy", "drop-bytecode", "--json", str(archive),
+                          str(direct_out)], prepare=lambda: remove(direct_out), stdout_path=ctx.work / "archives.json")
+    route = Measurement("skopeo → oci: → ocislim → skopeo → archive",
+                        ["bash", "-c", ARCHIVE_ROUTE, "archive-route", str(archive), str(route_work), ctx.ocislim])
+    measure_alternately("archives", [direct, route], ctx.runs)
+    direct_bytes = direct_out.stat().st_size
+    route_bytes = (route_work / "out.tar").stat().st_size
+    ratio = direct.wall_s / route.wall_s
+    rows = [
+        Row("archives", "docker save archive → archive", seconds(direct.wall_s), seconds(route.wall_s),
+            times(ratio), "report", "info"),
+        Row("archives", "archive size", megabytes(direct_bytes), megabytes(route_bytes),
+            times(direct_bytes / route_bytes), "report", "info"),
+    ]
+    note = ("Input: `skopeo copy oci:IMAGE docker-archive:` of the real image (uncompressed layers, as `docker "
+            "save` writes them). ocislim reads the archive in place by offset and writes the same shape; the route "
+            "unpacks it into a layout with skopeo (which gzips every layer), rewrites, and has skopeo write an "
+            "archive again (which decompresses every layer).")
+    details = {"direct_bytes": direct_bytes, "route_bytes": route_bytes, "time_ratio": ratio}
+    return Section("archives", "docker save archive in, archive out (real image, drop-bytecode)", [direct, route],
+                   details, rows, [measurement_table([direct, route]) + "\n\n" + note])
+
+
+# MARK: 7. building blocks against the reference tools
 
 def openssl_sha256_mb_s() -> float:
     """`openssl speed -evp sha256` on 1 MiB blocks, in MB/s."""
@@ -377,4 +423,5 @@ def bench_components(ctx: Context) -> Section:
 # MARK: every section, by its --only name
 
 SECTION_FUNCTIONS = {"rewrite": bench_rewrite, "passthrough": bench_passthrough, "memory": bench_memory,
-                     "scaling": bench_scaling, "peers": bench_peers, "components": bench_components}
+                     "scaling": bench_scaling, "peers": bench_peers, "archives": bench_archives,
+                     "components": bench_components}
