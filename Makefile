@@ -43,7 +43,7 @@ unit: setup
 	$(SWIFT) test --skip-build
 
 e2e: release
-	OCISLIM=$(OCISLIM) bash scripts/e2e.sh
+	OCISLIM=$(OCISLIM) E2E_CPYTHON_INFORMATIONAL=$${E2E_CPYTHON_INFORMATIONAL:-0} bash scripts/e2e.sh
 
 faults: release
 	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh

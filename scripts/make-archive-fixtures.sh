@@ -107,19 +107,24 @@ log "shape1-docker-legacy.tar: docker load of :latest and :extra (two more layer
 al_docker "$DAEMONS" load -q -i "$OUT/shape4-skopeo.tar" >&2
 al_docker "$DAEMONS" tag localhost/ocislim/test:latest ocislim/test:latest
 al_docker "$DAEMONS" rmi localhost/ocislim/test:latest >/dev/null
-# :extra = :latest + the same one-file layer twice (umoci insert on a copy of SRC; SRC is never
+# :extra = :latest + the same one-file layer twice (umoci raw add-layer on a copy of SRC; SRC is never
 # written). `docker commit` of an unchanged container adds no layer, and a changed one costs
 # two full vfs copies of the rootfs (40 s each here), so the second image is built with umoci
-# and loaded instead.
+# and loaded instead. The layer is a tar made by GNU tar: Debian's umoci 0.4.7 `insert` writes an
+# unterminated tar (no padding after the last file's data, no end-of-archive blocks), which GNU tar
+# and libarchive refuse as truncated (and ocislim with them), while docker load accepts it.
 cp -r "$SRC" "$WORK/extra-layout"
-printf 'ocislim archive fixture: one layer, stored twice\n' >"$WORK/extra.txt"
-touch -d "@$SOURCE_DATE_EPOCH" "$WORK/extra.txt"
+mkdir -p "$WORK/extra-root"
+printf 'ocislim archive fixture: one layer, stored twice\n' >"$WORK/extra-root/extra.txt"
+touch -d "@$SOURCE_DATE_EPOCH" "$WORK/extra-root/extra.txt"
+tar --format=pax --pax-option=delete=atime,delete=ctime --owner=0 --group=0 --numeric-owner \
+    --mtime="@$SOURCE_DATE_EPOCH" -C "$WORK/extra-root" -cf "$WORK/extra-layer.tar" extra.txt
 CREATED=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 for t in extra-1 extra; do
     from=$TAG
     [[ $t == extra ]] && from=extra-1
-    umoci insert --image "$WORK/extra-layout:$from" --tag "$t" --history.created "$CREATED" \
-        --history.created_by "umoci insert /extra.txt" "$WORK/extra.txt" /extra.txt
+    umoci raw add-layer --image "$WORK/extra-layout:$from" --tag "$t" --history.created "$CREATED" \
+        --history.created_by "add /extra.txt" "$WORK/extra-layer.tar"
 done
 umoci config --image "$WORK/extra-layout:extra" --no-history --created "$CREATED"
 skopeo copy -q "oci:$WORK/extra-layout:extra" "docker-archive:$WORK/extra.tar:ocislim/test:extra"
