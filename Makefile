@@ -126,7 +126,8 @@ MAN_DIR        := $(STATIC_SCRATCH)/man
 # plugin around it, would rebuild every product of ours with its own build flags.)
 GENERATE_MANUAL_SCRATCH := $(STATIC_SCRATCH)/generate-manual
 GENERATE_MANUAL := $(GENERATE_MANUAL_SCRATCH)/release/generate-manual
-# The man page is dated by the commit it documents, so it does not change from one build to the next.
+# The man page is dated by the commit it documents, so it does not change from one build to the next. generate-manual
+# keeps the blank lines between the help's paragraphs, which mdoc warns about; they become .Pp, mdoc's paragraph break.
 MAN_DATE = $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
 INSTALL_BIN        = $(DESTDIR)$(PREFIX)/bin/ocislim
 INSTALL_MAN        = $(DESTDIR)$(PREFIX)/share/man/man1/ocislim.1
@@ -142,6 +143,7 @@ man: static
 		--product generate-manual --scratch-path $(GENERATE_MANUAL_SCRATCH)
 	mkdir -p $(MAN_DIR)
 	$(GENERATE_MANUAL) $(STATIC_OCISLIM) --date $(MAN_DATE) --output-directory $(MAN_DIR)
+	sed -i 's/^$$/.Pp/' $(MAN_DIR)/ocislim.1
 	@echo "man page: $(MAN_DIR)/ocislim.1 (man -l $(MAN_DIR)/ocislim.1)"
 
 # Installed stripped: 61 MB instead of 80 MB (the symbols only name frames in a crash backtrace).

@@ -9,12 +9,14 @@ set -euo pipefail
 # Build: C libraries found through pkg-config by Package.swift's system library targets.
 # Tests: OCI tools used as independent interop checkers, mmdebstrap to build the
 # real test image, compressors, GNU time for peak RSS, python3 for the scripts; gcc builds the fault tests'
-# LD_PRELOAD shim, util-linux gives them mount and findmnt.
+# LD_PRELOAD shim, util-linux gives them mount and findmnt. Shipping (make install, make image, e2e-ship.sh):
+# binutils strips the binary and reads its needed libraries, man-db renders the man page.
 PACKAGES=(
     libarchive-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev pkg-config
     umoci skopeo oci-image-tool mmdebstrap
     pigz zstd libarchive-tools time python3 ca-certificates jq
     gcc libc6-dev util-linux
+    binutils man-db
 )
 
 # A package counts as present only when dpkg says "install ok installed".
