@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # make-ocislim-image.sh OCISLIM_BINARY [OUTDIR] — build ocislim's own OCI image (issue 13; `make image`).
 #
-#   layer 1  mmdebstrap bookworm, variant essential (no apt), plus the shared libraries the static-stdlib binary
-#            links: libarchive13, libssl3 (libcrypto), zlib1g, libzstd1, libdeflate0, libisal2, libstdc++6;
-#            no documentation, man pages or locales (copyright files stay); a user and group `ocislim` (65532),
-#            its home and /work (the working directory), both owned by it.
+#   layer 1  the shared libraries the static-stdlib binary links and what they need, unpacked from Debian bookworm
+#            by mmdebstrap --variant=extract: libarchive13, libssl3 (libcrypto), zlib1g, libzstd1, libdeflate0,
+#            libisal2, libstdc++6, and their dependencies (libc6, libgcc-s1, libxml2, libicu72, ...); nothing else: no
+#            shell, no package manager, no documentation, man pages or locales (copyright files stay). /etc/passwd
+#            and /etc/group name root and the user `ocislim` (65532); its home and /work (the working directory)
+#            belong to it.
 #   layer 2  /usr/local/bin/ocislim, OCISLIM_BINARY stripped (`make static` builds it with the Swift runtime and
 #            Foundation linked in).
 #   config   Entrypoint ["ocislim"], Cmd ["--help"], User 65532:65532, WorkingDir /work, the version and commit as
@@ -40,6 +42,7 @@ STAMP_NAME=.make-ocislim-image.sha256
 BASE_TAG=base
 
 # Layer 1's timestamps: fixed, so that the cached base does not depend on when or from which commit it was built.
+# (The packages themselves are whatever the mirror serves: a Debian point release changes the base's digest.)
 BASE_EPOCH=1704067200   # 2024-01-01T00:00:00Z
 # The run-time libraries of the static-stdlib binary (`readelf -d`: NEEDED), by their Debian bookworm packages.
 RUNTIME_PACKAGES=libarchive13,libssl3,zlib1g,libzstd1,libdeflate0,libisal2,libstdc++6
@@ -111,25 +114,33 @@ if ! has_stamp "$BASE" "$BASE_STAMP"; then
         --config.cmd --help
     umoci unpack --image "$layout:$BASE_TAG" "$bundle" >/dev/null
 
-    log "base: mmdebstrap bookworm essential + $RUNTIME_PACKAGES"
-    # Device nodes stay out of the layer (runtimes provide /dev; rootless unpackers cannot create them), as do
-    # the host's resolv.conf and hostname, which mmdebstrap copies in.
-    SOURCE_DATE_EPOCH=$BASE_EPOCH mmdebstrap --mode=root --variant=essential --quiet --skip=output/dev \
+    log "base: mmdebstrap --variant=extract bookworm $RUNTIME_PACKAGES"
+    # extract: the packages' files only, no maintainer scripts (none is needed: the dynamic loader searches the
+    # multiarch library directories without an ld.so.cache).
+    SOURCE_DATE_EPOCH=$BASE_EPOCH mmdebstrap --mode=root --variant=extract --quiet \
         --include="$RUNTIME_PACKAGES" \
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
         bookworm "$rootfs"
-    rm -f "$rootfs/etc/resolv.conf" "$rootfs/etc/hostname"
-    # The user, written directly: useradd would record today's date in /etc/shadow.
-    echo "ocislim:x:$USER_ID:$USER_ID:ocislim:/home/ocislim:/usr/sbin/nologin" >> "$rootfs/etc/passwd"
-    echo "ocislim:x:$USER_ID:" >> "$rootfs/etc/group"
+    # Out: the device nodes mmdebstrap made (runtimes mount /dev; rootless unpackers cannot create them), apt's
+    # configuration (there is no apt), the host's resolv.conf and hostname, which mmdebstrap copies in.
+    find "$rootfs/dev" -mindepth 1 -delete
+    rm -rf "$rootfs/etc/apt" "$rootfs/etc/resolv.conf" "$rootfs/etc/hostname"
+    # The users, written directly (there is no useradd; it would record today's date in /etc/shadow anyway).
+    printf '%s\n' "root:x:0:0:root:/root:/sbin/nologin" \
+        "ocislim:x:$USER_ID:$USER_ID:ocislim:/home/ocislim:/sbin/nologin" > "$rootfs/etc/passwd"
+    printf '%s\n' "root:x:0:" "ocislim:x:$USER_ID:" > "$rootfs/etc/group"
+    install -d -m 0755 "$rootfs/proc" "$rootfs/sys"
+    install -d -m 0700 "$rootfs/root"
+    install -d -m 1777 "$rootfs/tmp"
+    install -d -m 0755 "$rootfs/usr/local/bin"
     install -d -o "$USER_ID" -g "$USER_ID" -m 0755 "$rootfs/home/ocislim" "$rootfs/work"
     clamp_mtimes "$rootfs" "$BASE_EPOCH"
     log "base: repack"
     umoci repack --image "$layout:$BASE_TAG" \
         --history.created "$BASE_CREATED" \
-        --history.created_by "mmdebstrap --variant=essential bookworm + $RUNTIME_PACKAGES; user ocislim ($USER_ID)" \
+        --history.created_by "mmdebstrap --variant=extract bookworm $RUNTIME_PACKAGES; user ocislim ($USER_ID)" \
         "$bundle"
     umoci gc --layout "$layout"
     rm -rf "$bundle"
