@@ -107,7 +107,8 @@ run_check install/files "$WORK/files.log" check_files
 
 check_runs_without_toolchain() {
     env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= "$BIN" --version
-    env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= "$BIN" rewrite --help | grep -q -- '--strategy'
+    env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH= "$BIN" rewrite --help > "$WORK/rewrite-help.txt"
+    grep -q -- '--strategy' "$WORK/rewrite-help.txt"
 }
 run_check install/runs-without-toolchain "$WORK/no-toolchain.log" check_runs_without_toolchain
 
@@ -225,13 +226,14 @@ run_check image/reproducible "$WORK/reproducible.log" check_reproducible
 # The image unpacked once; the chroot checks run in it as the image's user, with a plain environment and /proc,
 # which every container has and the Swift runtime needs: a static-stdlib binary reads its arguments from
 # /proc/self/cmdline (without /proc, `ocislim --version` sees no arguments and prints the help). Mounted in a mount
-# and PID namespace of its own, so it goes away with the command.
+# and PID namespace of its own, so it goes away with the command. The image has no env (no coreutils at all): the
+# environment is cleared before the chroot, and chroot finds the command on the image's PATH.
 ROOTFS="$WORK/bundle/rootfs"
 umoci unpack --image "$LAYOUT:$VERSION" "$WORK/bundle" > "$WORK/unpack.log" 2>&1 || true
 in_image() {
-    unshare --mount --pid --fork --mount-proc="$ROOTFS/proc" \
-        chroot --userspec=65532:65532 "$ROOTFS" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/ocislim \
-        TMPDIR=/tmp "$@"
+    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/ocislim TMPDIR=/tmp \
+        "$(command -v unshare)" --mount --pid --fork --mount-proc="$ROOTFS/proc" \
+        "$(command -v chroot)" --userspec=65532:65532 "$ROOTFS" "$@"
 }
 
 check_chroot_version() {
