@@ -224,9 +224,10 @@ check_reproducible() {
 run_check image/reproducible "$WORK/reproducible.log" check_reproducible
 
 # The image unpacked once; the chroot checks run in it as the image's user, with a plain environment and /proc,
-# which every container has and the Swift runtime needs: a static-stdlib binary reads its arguments from
-# /proc/self/cmdline (without /proc, `ocislim --version` sees no arguments and prints the help). Mounted in a mount
-# and PID namespace of its own, so it goes away with the command. The image has no env (no coreutils at all): the
+# which every container has and the Swift runtime needs: it finds argv on the initial stack and checks the stack's
+# bounds in /proc/self/maps (swiftlang/swift PR 71885); without /proc, `ocislim --version` sees no arguments and
+# prints the help, or traps (SIGILL). Mounted in a mount and PID namespace of its own, so it goes away with the
+# command. The image has no env (no coreutils at all): the
 # environment is cleared before the chroot, and chroot finds the command on the image's PATH.
 ROOTFS="$WORK/bundle/rootfs"
 umoci unpack --image "$LAYOUT:$VERSION" "$WORK/bundle" > "$WORK/unpack.log" 2>&1 || true
