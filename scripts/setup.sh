@@ -12,13 +12,16 @@ set -euo pipefail
 # LD_PRELOAD shim, util-linux gives them mount and findmnt.
 # Archive loaders for issue 9's fixtures and e2e (scripts/make-archive-fixtures.sh, archive-loaders.sh,
 # e2e-archives.sh): Debian's dockerd 20.10 (vfs storage, legacy `docker save`), containerd 1.6 and ctr,
-# podman (root, vfs: no fuse-overlayfs or uidmap needed), the registry and bubblewrap for later work.
+# podman (root, vfs: no fuse-overlayfs or uidmap needed), the registry, bubblewrap (verify's sandbox).
+# Shipping (make install, make image, e2e-ship.sh): binutils strips the binary and reads its needed libraries,
+# man-db renders the man page.
 PACKAGES=(
     libarchive-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev pkg-config
     umoci skopeo oci-image-tool mmdebstrap
     pigz zstd libarchive-tools time python3 ca-certificates jq
     gcc libc6-dev util-linux
     docker.io containerd podman docker-registry bubblewrap
+    binutils man-db
 )
 
 # A package counts as present only when dpkg says "install ok installed".

@@ -7,9 +7,10 @@ public struct OCISlimCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ocislim",
         abstract: "Make container images slimmer by minimizing the Python trees inside them.",
+        // ASCII only, here and in every help text: generate-manual (`make man`) drops other characters.
         discussion: """
-            ocislim reads an image — an OCI layout, an OCI archive or any `docker save` archive, named as skopeo names \
-            them (oci:DIR:TAG, oci-archive:FILE, docker-archive:FILE:NAME:TAG) — streams through every layer, \
+            ocislim reads an image (an OCI layout, an OCI archive or any `docker save` archive, named as skopeo names \
+            them: oci:DIR:TAG, oci-archive:FILE, docker-archive:FILE:NAME:TAG), streams through every layer, \
             minimizes the Python bytecode inside, recomputes every digest and writes a new, valid image of the same \
             shape. The input is never modified; the output appears complete or not at all.
 
