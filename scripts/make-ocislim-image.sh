@@ -184,9 +184,9 @@ umoci gc --layout "$layout"
 log "ocislim rewrite --strategy drop-bytecode"
 "$BINARY" rewrite --strategy drop-bytecode \
     "oci:$layout:$VERSION" "oci:$WORK/slim:$VERSION" 2>&1 | sed 's/^/    /' >&2
-# TODO(issue 13): write the archive with ocislim itself once it writes docker-archive outputs:
-#   "$BINARY" rewrite "oci:$WORK/slim:$VERSION" "docker-archive:$WORK/ocislim.tar:ocislim:$VERSION"
-skopeo copy --quiet "oci:$WORK/slim:$VERSION" "docker-archive:$WORK/ocislim.tar:ocislim:$VERSION"
+# The docker-archive, written by ocislim itself (the layout's layers stay as they are: nothing to do).
+"$BINARY" rewrite -q --strategy drop-bytecode \
+    "oci:$WORK/slim:$VERSION" "docker-archive:$WORK/ocislim.tar:ocislim:$VERSION" > /dev/null
 
 log "verify"
 oci-image-tool validate --type image --ref name="$VERSION" "$WORK/slim" >&2
