@@ -31,10 +31,11 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
 
-## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image, then the
-## fault tests (SIGKILL, signals, a full disk, EIO, short writes, a read-only parent, two runs at once) on it, then a
-## short fuzz pass (10 s per libFuzzer target).
-test: unit e2e faults fuzz-short
+## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image, then every
+## image shape through the real loaders (a sharp subset of shapes: ARCHIVE_SHAPES=all for every one, as CI runs it),
+## then the install and ocislim's own image, then the fault tests (SIGKILL, signals, a full disk, EIO, short writes,
+## a read-only parent, two runs at once), then a short fuzz pass (10 s per libFuzzer target).
+test: unit e2e e2e-archives e2e-ship faults fuzz-short
 
 # `swift build --build-tests` first: `swift test`'s own build does not rerun the BuildInfo plugin's prebuild
 # command, so after a commit it would test a binary that still names the previous one.
@@ -55,8 +56,15 @@ archive-fixtures: setup
 	bash scripts/make-test-image.sh $(IMAGE)
 	bash scripts/make-archive-fixtures.sh
 
+# The shapes `make test` runs through the loaders: Docker 20.10's own save (docker load and run), the Docker 25+ shape
+# (docker load, ctr import), a sparse containerd export (ctr import, absent platform carried), skopeo's (podman, the
+# docker save | ocislim | docker load pipe) and an OCI archive. The others (crane, a plain containerd export, "./"
+# names) are read and written by the unit tests; ARCHIVE_SHAPES=all runs them here too.
+ARCHIVE_SHAPES ?= shape1-docker-legacy shape2-docker25 shape3-containerd-sparse shape4-skopeo oci-archive
+
 e2e-archives: release archive-fixtures
-	OCISLIM=$(OCISLIM) bash scripts/e2e-archives.sh
+	OCISLIM=$(OCISLIM) $(if $(filter all,$(ARCHIVE_SHAPES)),,E2E_ARCHIVE_SHAPES="$(ARCHIVE_SHAPES)") \
+		bash scripts/e2e-archives.sh
 
 # The loader checks on the fixtures themselves, without ocislim: validates the harness.
 e2e-archives-selftest: archive-fixtures
