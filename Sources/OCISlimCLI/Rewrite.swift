@@ -89,7 +89,7 @@ extension OCISlimCommand {
                 "Write the digest of every rewritten manifest and index to this file, one a line (as skopeo "
                     + "--digestfile does).",
                 discussion: "For re-signing the new images (cosign sign, notation sign); the JSON report's digestMap "
-                    + "has old → new with names. Claimed before any work, written before the output is published.",
+                    + "has old -> new with names. Claimed before any work, written before the output is published.",
                 valueName: "file"
             ))
         var digestfile: String?

@@ -8,6 +8,9 @@ public enum TarError: Error, Equatable, CustomStringConvertible {
     case notTar(message: String)
     /// An entry's raw headers can be read otherwise than libarchive read them.
     case ambiguousHeader(entry: String, HeaderDisagreement)
+    /// The stream ended inside an entry: `dataComplete` when only the padding after its data (and the end-of-archive
+    /// blocks) are missing.
+    case truncated(entry: String, dataComplete: Bool)
     /// A write was attempted after `finish()`.
     case finished
 
@@ -23,6 +26,11 @@ public enum TarError: Error, Equatable, CustomStringConvertible {
             }
         case .notTar(let message): "not a tar archive: \(message)"
         case .ambiguousHeader(let entry, let disagreement): "tar entry \(entry): \(disagreement)"
+        case .truncated(let entry, false):
+            "tar entry \(entry): the layer ends inside this entry's data (a truncated tar)"
+        case .truncated(let entry, true):
+            "tar entry \(entry): the layer ends right after this entry's data, without the padding and end-of-archive "
+                + "blocks a tar needs (a truncated tar; Debian's umoci 0.4.7 `insert` writes layers like this)"
         case .finished: "tar writer already finished"
         }
     }

@@ -14,6 +14,8 @@ public final class TarReader {
     private let source: ByteSource
     private let chunk: UnsafeMutableRawBufferPointer
     private var sourceError: Error?
+    /// Whether the source has returned its end: a libarchive failure after it means the tar was cut short.
+    private var sourceEnded = false
     private var closed = false
     /// Every byte pulled from the source, until settled: by the editor when it copies the raw stream, else by the
     /// reader itself as libarchive consumes them. Each header chain is checked against it (see `HeaderChain`).
@@ -159,7 +161,11 @@ public final class TarReader {
                 archive_read_data_block(archive, &buffer, &size, &offset)
             }
         } catch {
-            throw sourceError ?? error
+            if let sourceError { throw sourceError }
+            if sourceEnded, let currentPath {
+                throw TarError.truncated(entry: currentPath.description, dataComplete: storedEnd == contentSize)
+            }
+            throw error
         }
         if ownsWindow { try rawWindow.settle(upTo: consumedPosition, into: nil) }
         guard more else { return nil }
@@ -207,6 +213,7 @@ public final class TarReader {
     fileprivate func pull(_ out: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
         do {
             let count = try source.read(into: chunk)
+            if count == 0 { sourceEnded = true }
             let bytes = UnsafeRawBufferPointer(rebasing: chunk[..<count])
             rawWindow.append(bytes)
             out?.pointee = UnsafeRawPointer(chunk.baseAddress)
