@@ -101,6 +101,22 @@ import Testing
         try LayoutFixture.checkLayout(output)
     }
 
+    @Test func aSingleImageOfAnotherPlatformIsRefusedNamingItsOwn() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        // The index entry names no platform: the config's (linux/amd64) counts.
+        let input = try fixture.writeLayout("in", images: [try RewriteTests.pythonImage()])
+        try Data(
+            String(decoding: try Data(contentsOf: URL(fileURLWithPath: input + "/index.json")), as: UTF8.self)
+                .replacingOccurrences(of: #""platform":{"architecture":"arch0","os":"linux"},"#, with: "").utf8
+        ).write(to: URL(fileURLWithPath: input + "/index.json"))
+        await #expect {
+            _ = try await rewrite(input, fixture.path("out"), platforms: [Platform(architecture: "s390x", os: "linux")])
+        } throws: { error in
+            "\(error)" == "\(input): no image for platform linux/s390x (it has: linux/amd64)"
+        }
+    }
+
     @Test func aPlatformTheImageDoesNotHaveIsRefused() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }

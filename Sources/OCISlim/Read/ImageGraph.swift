@@ -119,11 +119,9 @@ struct GraphReader {
                 return 0
             }
             guard isIndex else {
-                let node = try reader.document(descriptor, label: label)
+                let (node, platform) = try reader.document(descriptor, label: label)
                 if case .image(let image) = node { images.append(image) }
-                if let platform = reader.platform(of: node, listedAs: descriptor), !platformsSeen.contains(platform) {
-                    platformsSeen.append(platform)
-                }
+                if let platform, !platformsSeen.contains(platform) { platformsSeen.append(platform) }
                 nodes[key] = node
                 heights[key] = 0
                 return 0
@@ -148,8 +146,9 @@ struct GraphReader {
         }
     }
 
-    /// A document other than an index: an image, or something copied as it is.
-    fileprivate func document(_ descriptor: Descriptor, label: String) throws -> GraphNode {
+    /// A document other than an index: an image, or something copied as it is; with the image's platform (its
+    /// descriptor's, else its config's) when it is one, for the message when `--platform` matches nothing.
+    fileprivate func document(_ descriptor: Descriptor, label: String) throws -> (GraphNode, Platform?) {
         if MediaType.isManifest(descriptor.mediaType) {
             let bytes = try source.readDocument(descriptor)
             let manifest = try ImageManifest.read(
@@ -157,7 +156,7 @@ struct GraphReader {
             var blobs = [manifest.config] + manifest.layers
             guard MediaType.isImageConfig(manifest.config.mediaType) else {
                 // An artifact (attestation, signature, SBOM): not a filesystem image.
-                return .opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) })
+                return (.opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) }), nil)
             }
             let configBytes = try source.readDocument(manifest.config)
             let config = try ImageConfig.read(configBytes, what: "config \(manifest.config.digest)")
@@ -170,29 +169,21 @@ struct GraphReader {
             }
             let platform = descriptor.platform ?? config.platform
             if !selection.includes(platform) {
-                return .opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) })
+                return (.opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) }), platform)
             }
             if let reason = unrewritableReason(manifest) {
                 warn("image \(label) (\(descriptor.digest)) is copied unchanged: \(reason)")
                 blobs = blobs.filter { source.hasBlob($0.digest) }
-                return .opaque(descriptor, blobs: blobs)
+                return (.opaque(descriptor, blobs: blobs), platform)
             }
-            return .image(
-                ImageNode(
-                    descriptor: descriptor, manifestBytes: bytes, manifest: manifest, configBytes: configBytes,
-                    config: config, label: label
-                )
+            let image = ImageNode(
+                descriptor: descriptor, manifestBytes: bytes, manifest: manifest, configBytes: configBytes,
+                config: config, label: label
             )
+            return (.image(image), platform)
         }
         // Unknown media type: copy the blob itself if the layout has it.
-        return .opaque(descriptor, blobs: [])
-    }
-
-    /// The platform of an image node: its descriptor's, else its config's (for a message).
-    fileprivate func platform(of node: GraphNode, listedAs descriptor: Descriptor) -> Platform? {
-        if let platform = descriptor.platform { return platform }
-        if case .image(let image) = node { return image.config.platform }
-        return nil
+        return (.opaque(descriptor, blobs: []), nil)
     }
 
     private func unrewritableReason(_ manifest: ImageManifest) -> String? {
