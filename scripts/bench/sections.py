@@ -333,7 +333,8 @@ def bench_archives(ctx: Context) -> Section:
     route_work.mkdir(parents=True, exist_ok=True)
     direct = Measurement("ocislim rewrite app.tar out.tar",
                          [ctx.ocislim, "rewrite", "-q", "--strategy", "drop-bytecode", "--json", str(archive),
-                          str(direct_out)], prepare=lambda: remove(direct_out), stdout_path=ctx.work / "archives.json")
+                          str(direct_out)], prepare=lambda: direct_out.unlink(missing_ok=True),
+                         stdout_path=ctx.work / "archives.json")
     route = Measurement("skopeo → oci: → ocislim → skopeo → archive",
                         ["bash", "-c", ARCHIVE_ROUTE, "archive-route", str(archive), str(route_work), ctx.ocislim])
     measure_alternately("archives", [direct, route], ctx.runs)
