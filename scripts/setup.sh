@@ -14,7 +14,7 @@ PACKAGES=(
     libarchive-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev pkg-config
     umoci skopeo oci-image-tool mmdebstrap
     pigz zstd libarchive-tools time python3 ca-certificates jq
-    gcc libc6-dev util-linux
+    gcc libc6-dev util-linux bubblewrap
 )
 
 # A package counts as present only when dpkg says "install ok installed".
