@@ -1,5 +1,6 @@
 import ByteIO
 import Codecs
+import Foundation
 import OCIImage
 import OCISlim
 import TarStream
@@ -39,6 +40,8 @@ struct FilesystemMaterializer {
 
     /// The work itself; the current directory is `root`.
     static func write(layers: [Descriptor], from source: any ImageSource, root: String) throws -> MaterializedTree {
+        try MaterializerStop.shared.enter()
+        defer { MaterializerStop.shared.leave() }
         let tree = try RootedTree(root: root)
         let writer = try DiskWriter()
         var refusals: [String] = []
@@ -49,6 +52,7 @@ struct FilesystemMaterializer {
             let reader = try TarReader(source: try makeDecompressingSource(codec, upstream: blob))
             var layerState = LayerState()
             while let entry = try reader.nextEntry() {
+                try MaterializerStop.shared.check()
                 guard let path = EntryPath(tarName: entry.path.bytes) else {
                     throw VerifyError.unsafeEntry(layer: layer.digest, entry: entry.path.description)
                 }
@@ -123,5 +127,42 @@ struct FilesystemMaterializer {
 
         static let prefix = Array(".wh.".utf8)
         static let opaqueMarker = Array(".wh..wh..opq".utf8)
+    }
+}
+
+/// Stops materialising when the process is interrupted, so that the removal of the private directory does not race
+/// with threads still writing into it: the signal handler calls `stopAndWait`, then removes the directory.
+public final class MaterializerStop: @unchecked Sendable {
+    /// The process's switch.
+    public static let shared = MaterializerStop()
+
+    // Guarded by `lock`: materialising threads enter and leave, the signal handler stops them from its own queue.
+    private let lock = NSLock()
+    private var stopped = false
+    private var active = 0
+
+    /// Registers a materialising thread; throws once stopped.
+    func enter() throws {
+        try lock.withLock {
+            guard !stopped else { throw VerifyError.interrupted }
+            active += 1
+        }
+    }
+
+    func leave() { lock.withLock { active -= 1 } }
+
+    /// Whether the process is being interrupted: its signal handler, not the run, then removes the directory.
+    public var isStopped: Bool { lock.withLock { stopped } }
+
+    /// Throws once stopped; called between entries.
+    func check() throws {
+        if lock.withLock({ stopped }) { throw VerifyError.interrupted }
+    }
+
+    /// Stops every materialising thread at its next entry and waits until all have left, up to `timeout` seconds.
+    public func stopAndWait(timeout: Double) {
+        lock.withLock { stopped = true }
+        let deadline = Date().addingTimeInterval(timeout)
+        while lock.withLock({ active }) > 0 && Date() < deadline { usleep(10_000) }
     }
 }

@@ -61,7 +61,11 @@ public struct ImageVerifier: Sendable {
 
         // MARK: 2. Materialise
         let directory = try TemporaryDirectory.make(prefix: "ocislim-verify")
-        defer { Self.remove(directory) }
+        defer {
+            // When interrupted, the signal handler removes it once the writing threads are gone; two removals at
+            // once would trip over each other.
+            if !MaterializerStop.shared.isStopped { Self.remove(directory) }
+        }
         for name in ["original", "rewritten", "io"] {
             guard mkdir(directory + "/" + name, name == "io" ? 0o700 : 0o755) == 0 else {
                 throw VerifyError.tree(path: directory + "/" + name, call: "mkdir", errno: errno)

@@ -21,6 +21,8 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
     case sandboxUnavailable(reason: String)
     /// A sandboxed interpreter of the original image could not list its modules.
     case discoveryFailed(interpreter: String, status: Int32, message: String)
+    /// The process is being interrupted (`SIGINT`, `SIGTERM`): materialising stops.
+    case interrupted
 
     /// What a message says, in the user's terms.
     public var description: String {
@@ -46,6 +48,8 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
             "cannot make a bubblewrap sandbox: \(reason)"
         case .discoveryFailed(let interpreter, let status, let message):
             "\(interpreter) could not list its modules (exit status \(status)): \(message)"
+        case .interrupted:
+            "interrupted"
         }
     }
 
@@ -54,7 +58,7 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .severalImages: 64
         case .noImage, .foreignArchitecture, .unsafeEntry, .extraction, .noInterpreter, .discoveryFailed: 1
-        case .tree, .sandboxUnavailable: 2
+        case .tree, .sandboxUnavailable, .interrupted: 2
         }
     }
 }

@@ -1,7 +1,13 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import ImageVerify
+import OCIImage
 import OCISlim
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension OCISlimCommand {
     /// `ocislim verify`: does the rewritten image still import every module the original imports?
@@ -86,10 +92,14 @@ extension OCISlimCommand {
         static let regressionStatus: Int32 = 5
 
         func run() async throws {
-            Interruption.removeStagingOnSignals()
+            VerifyInterruption.removeTreesOnSignals()
             let report: VerifyReport
             do {
                 report = try await ImageVerifier(options: options).run()
+            } catch VerifyError.interrupted {
+                // The signal handler is removing the trees and ends the process; this is only a fallback.
+                try await Task.sleep(nanoseconds: 30_000_000_000)
+                throw ExitCode(130)
             } catch let error as VerifyError {
                 StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw ExitCode(error.exitStatus)
@@ -105,4 +115,24 @@ extension OCISlimCommand {
             if report.hasRegressions { throw ExitCode(Self.regressionStatus) }
         }
     }
+}
+
+/// `Interruption` for `verify`: `SIGINT` and `SIGTERM` first stop the threads writing the images' trees (a removal
+/// racing with them would leave files behind), then remove the private directory and exit 130 or 143. Sandboxes die
+/// with the process (`--die-with-parent`).
+enum VerifyInterruption {
+    nonisolated(unsafe) private static let sources: [any DispatchSourceSignal] = [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            MaterializerStop.shared.stopAndWait(timeout: 5)
+            StagingRegistry.shared.removeAll()
+            _exit(128 + number)
+        }
+        source.resume()
+        return source
+    }
+
+    /// Installs the handlers (once per process).
+    static func removeTreesOnSignals() { _ = sources }
 }
