@@ -108,7 +108,15 @@ public struct ImageVerifier: Sendable {
         var regressions: [VerifyReport.Regression] = []
         var common: [(interpreter: String, modules: [String])] = []
         let rewrittenFinder = InterpreterFinder(root: trees.1.root)
-        for (interpreter, listing) in listings {
+        var probedTrees: Set<String> = []
+        for (interpreter, fullListing) in listings {
+            // A tree another interpreter already imported (a virtual environment's base's standard library) is not
+            // imported again.
+            var listing = fullListing
+            listing.trees = fullListing.trees.filter { tree in
+                guard let path = tree.path else { return true }
+                return probedTrees.insert(path).inserted
+            }
             let modules = listing.trees.flatMap(\.modules)
             options.progress("importing \(modules.count) modules with \(interpreter) in both images")
             let before = try await importAll(modules, with: probe(sandboxes.original, interpreter))

@@ -12,6 +12,8 @@ struct ModuleProbe: Sendable {
     struct Listing: Decodable, Sendable {
         struct Tree: Decodable, Sendable {
             var name: String
+            /// The directory: two interpreters sharing a tree (a virtual environment and its base) import it alike.
+            var path: String?
             var modules: [String]
         }
         var version: String

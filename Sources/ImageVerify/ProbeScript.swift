@@ -1,10 +1,11 @@
 /// The Python program run by the image's own interpreter inside the sandbox, given on standard input (`python3 -`),
 /// so nothing is ever written into the image root. Like `scripts/python-probe.py`, which it follows:
 ///
-/// - `discover`: prints one JSON object: the interpreter, its version and its trees of top-level modules, the
-///   standard library's (`sys.stdlib_module_names`, without modules with side effects on import and test packages)
-///   and each `site-packages` or `dist-packages` directory on `sys.path`'s (`pkgutil.iter_modules`), each module in
-///   the first tree that has it.
+/// - `discover`: prints one JSON object: the interpreter, its version and its trees of modules, the standard
+///   library's (`sys.stdlib_module_names`) and each `site-packages` or `dist-packages` directory on `sys.path`'s
+///   (`pkgutil.iter_modules`), with every submodule of their packages found on disk (nothing is imported to list
+///   them), each module in the first tree that has it. Left out: modules with side effects on import or that need a
+///   display, `__main__` modules (they run a program), and test packages.
 /// - `import SECONDS NAME…`: imports each module in a child forked for it (so no import masks or breaks another, and
 ///   a hang or crash costs one module), killed after SECONDS; prints one JSON line per module: `ok`, the exception's
 ///   last line (`ModuleNotFoundError: No module named 'x'`) and the import's wall time.
@@ -26,7 +27,28 @@ enum ProbeScript {
 
 
         def is_test_package(name):
-            return name == "test" or name.startswith(("test_", "_test", "_xxtest")) or name.endswith("_tests")
+            return (
+                name in ("test", "tests")
+                or name.startswith(("test_", "_test", "_xxtest"))
+                or name.endswith("_tests"))
+
+
+        def skipped(name):
+            return name in SKIP or name == "__main__" or is_test_package(name)
+
+
+        def submodules(directory, prefix, depth):
+            """The modules below the package directory DIRECTORY, named PREFIX + name, found on disk."""
+            import pkgutil
+            found = []
+            for info in pkgutil.iter_modules([directory], prefix):
+                leaf = info.name[len(prefix):]
+                if skipped(leaf):
+                    continue
+                found.append(info.name)
+                if info.ispkg and depth < 8:
+                    found.extend(submodules(os.path.join(directory, leaf), info.name + ".", depth + 1))
+            return found
 
 
         def stdlib_names():
@@ -37,7 +59,7 @@ enum ProbeScript {
                 stdlib = sysconfig.get_paths()["stdlib"]
                 found = pkgutil.iter_modules([stdlib, os.path.join(stdlib, "lib-dynload")])
                 names = {info.name for info in found} | set(sys.builtin_module_names)
-            return sorted(n for n in names if n not in SKIP and not is_test_package(n))
+            return sorted(n for n in names if not skipped(n))
 
 
         def site_dirs():
@@ -51,14 +73,27 @@ enum ProbeScript {
 
         def discover():
             import pkgutil
-            stdlib = stdlib_names()
-            trees = [{"name": "stdlib", "modules": stdlib}]
-            seen = set(stdlib)
+            import sysconfig
+            stdlib_dir = sysconfig.get_paths()["stdlib"]
+            top = stdlib_names()
+            stdlib = []
+            for name in top:
+                stdlib.append(name)
+                package = os.path.join(stdlib_dir, name)
+                if os.path.isfile(os.path.join(package, "__init__.py")):
+                    stdlib.extend(submodules(package, name + ".", 1))
+            trees = [{"name": "stdlib", "path": stdlib_dir, "modules": stdlib}]
+            seen = set(top)
             for directory in site_dirs():
-                names = {info.name for info in pkgutil.iter_modules([directory])}
-                names = sorted(n for n in names if n not in SKIP and n not in seen)
-                seen.update(names)
-                trees.append({"name": directory, "modules": names})
+                modules = []
+                for info in pkgutil.iter_modules([directory]):
+                    if skipped(info.name) or info.name in seen:
+                        continue
+                    seen.add(info.name)
+                    modules.append(info.name)
+                    if info.ispkg:
+                        modules.extend(submodules(os.path.join(directory, info.name), info.name + ".", 1))
+                trees.append({"name": directory, "path": directory, "modules": sorted(modules)})
             version = "%d.%d.%d" % tuple(sys.version_info[:3])
             print(json.dumps({"executable": sys.executable, "version": version, "trees": trees}))
 

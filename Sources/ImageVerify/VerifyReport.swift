@@ -102,6 +102,12 @@ extension VerifyReport {
         let header = ["interpreter", "tree", "modules", "ok in both", "regressed", "failing in both", "fixed"]
         var rows: [[String]] = []
         for interpreter in interpreters {
+            if interpreter.trees.isEmpty {
+                rows.append(
+                    ["\(interpreter.interpreter) (\(interpreter.version))", "(its trees are above)"] + [
+                        "", "", "", "", "",
+                    ])
+            }
             for tree in interpreter.trees {
                 rows.append([
                     "\(interpreter.interpreter) (\(interpreter.version))", tree.tree, "\(tree.modules)",

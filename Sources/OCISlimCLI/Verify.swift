@@ -18,8 +18,9 @@ extension OCISlimCommand {
                 Writes each image's merged filesystem (layers in order, whiteouts applied) into a private temporary \
                 directory with libarchive's secure extraction (no `..`, no absolute names, nothing through symbolic \
                 links, no device nodes), finds the original's interpreters (/usr/bin/python3*, \
-                /usr/local/bin/python3*, every virtual environment's bin/python) and their top-level modules \
-                (standard library, site-packages, dist-packages), and imports each module in both images with the \
+                /usr/local/bin/python3*, every virtual environment's bin/python) and their modules, packages' \
+                submodules included (standard library, site-packages, dist-packages; not test packages, not \
+                __main__), and imports each module in both images with the \
                 image's own interpreter inside a bubblewrap sandbox: the image as a read-only root, no network, a \
                 private /tmp, the image's Env and WorkingDir, a time limit per module. Nothing of either image runs \
                 outside a sandbox. The temporary directory is removed at the end, on error and when interrupted.

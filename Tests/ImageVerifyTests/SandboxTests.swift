@@ -125,5 +125,10 @@ struct ProbeScriptTests {
         #expect(stdlib.modules.contains("json"))
         #expect(!stdlib.modules.contains("antigravity"))
         #expect(!stdlib.modules.contains("test"))
+        // Submodules, found on disk; never a program's __main__ or a package's tests.
+        #expect(stdlib.modules.contains("email.mime.text"))
+        #expect(!stdlib.modules.contains("unittest.__main__"))
+        #expect(!stdlib.modules.contains { $0.hasPrefix("ctypes.test") || $0.hasPrefix("tkinter.") })
+        #expect(stdlib.path != nil)
     }
 }
