@@ -114,7 +114,7 @@ if umoci unpack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>"$WORK/umoci.
         "$WORK/bundle/rootfs/usr/lib/python3.11/__pycache__/colorsys.cpython-311.pyc"
     umoci repack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>>"$WORK/umoci.err"
     rm -rf "$WORK/bundle"
-    verify "$IMAGE" "$broken:$tag"
+    verify "$IMAGE" "oci:$broken:$tag"
     named=$(jq -r '[.regressions[].module] | unique | join(",")' "$WORK/report.json" 2>/dev/null || true)
     if [[ $status == 5 && $named == colorsys ]]; then
         pass broken "exit 5, regressed: $named ($(jq -r '.regressions[0].error' "$WORK/report.json")), ${seconds} s"

@@ -151,7 +151,9 @@ public struct ImageVerifier: Sendable {
                 trees.append(row)
             }
             counts.append(.init(interpreter: interpreter, version: listing.version, trees: trees))
-            common.append((interpreter, ok))
+            // Startup is about what a program imports first: top-level modules (a package's import runs its
+            // `__init__`, which pulls in what it needs).
+            common.append((interpreter, ok.filter { !$0.contains(".") }))
         }
 
         // MARK: 5. Run and startup

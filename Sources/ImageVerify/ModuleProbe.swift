@@ -58,7 +58,9 @@ struct ModuleProbe: Sendable {
         let ending =
             run.timedOut
             ? "the sandbox was killed after \(Int(timeout) * modules.count + 30) s"
-            : "the interpreter exited with status \(run.status): \(Self.lastLine(run))"
+            : run.signaled
+                ? "the sandbox was killed by signal \(run.status)"
+                : "the interpreter exited with status \(run.status): \(Self.lastLine(run))"
         for module in modules where outcomes[module] == nil {
             outcomes[module] = Outcome(name: module, ok: false, error: ending, seconds: 0)
         }

@@ -84,11 +84,24 @@ struct Sandbox: Sendable {
         process.standardOutput = outputHandle
         process.standardError = errorsHandle
         let ended = ProcessEnd()
-        process.terminationHandler = { _ in ended.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw VerifyError.sandboxUnavailable(reason: "cannot start \(bubblewrap): \(error)")
+        // Started and awaited on a thread of its own that lives as long as the sandbox: --die-with-parent has the
+        // kernel kill bubblewrap when the *thread* that started it ends (PR_SET_PDEATHSIG), and the threads of the
+        // concurrency pool come and go; started from one of them, a long sandbox was killed at random.
+        let bubblewrap = bubblewrap
+        try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    try process.run()
+                } catch {
+                    started.resume(
+                        throwing: VerifyError.sandboxUnavailable(reason: "cannot start \(bubblewrap): \(error)"))
+                    return
+                }
+                started.resume()
+                process.waitUntilExit()
+                ended.signal()
+            }
+            thread.start()
         }
         let timedOut = await ended.wait(timeout: timeout) {
             kill(process.processIdentifier, SIGKILL)

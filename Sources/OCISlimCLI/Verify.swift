@@ -42,7 +42,8 @@ extension OCISlimCommand {
             help: "Also run the image's Entrypoint and Cmd in both images and compare exit status and output.")
         var runCommand = false
 
-        @Flag(help: "Also time the imports of the modules that import in both (median of interleaved rounds).")
+        @Flag(
+            help: "Also time the imports of the top-level modules that import in both (median of interleaved rounds).")
         var startup = false
 
         @Option(help: ArgumentHelp("Seconds one module's import (and --run's command) may take.", valueName: "seconds"))

@@ -67,6 +67,26 @@ struct SandboxTests {
         #expect(Date().timeIntervalSince(started) < 10)
     }
 
+    /// bubblewrap's --die-with-parent kills the sandbox when the thread that started it ends; sandboxes outliving the
+    /// concurrency pool's idle threads must still finish.
+    @Test func outlivesTheThreadsOfTheConcurrencyPool() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let sandbox = try Self.sandbox(fixture)
+        let runs = try await withThrowingTaskGroup(of: Sandbox.Run.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    try await sandbox.run(["/bin/sh", "-c", "sleep 8; echo done"], input: [], timeout: 60)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for run in runs {
+            #expect(!run.signaled && run.status == 0, "status \(run.status), signaled \(run.signaled)")
+            #expect(String(decoding: run.output, as: UTF8.self) == "done\n")
+        }
+    }
+
     @Test func passesStandardInput() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
