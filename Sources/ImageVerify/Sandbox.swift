@@ -64,53 +64,75 @@ struct Sandbox: Sendable {
         let name = scratch + "/" + UUID().uuidString
         let files = (input: name + ".in", output: name + ".out", errors: name + ".err")
         defer { for file in [files.input, files.output, files.errors] { unlink(file) } }
-        guard FileManager.default.createFile(atPath: files.input, contents: Data(input)),
-            FileManager.default.createFile(atPath: files.output, contents: nil),
-            FileManager.default.createFile(atPath: files.errors, contents: nil)
-        else { throw VerifyError.tree(path: name, call: "create", errno: errno) }
-        let inputHandle = try FileHandle(forReadingFrom: URL(fileURLWithPath: files.input))
-        let outputHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: files.output))
-        let errorsHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: files.errors))
-        defer {
-            try? inputHandle.close()
-            try? outputHandle.close()
-            try? errorsHandle.close()
+        for (path, contents) in [(files.input, input), (files.output, []), (files.errors, [])] {
+            guard FileManager.default.createFile(atPath: path, contents: Data(contents), attributes: nil) else {
+                throw VerifyError.tree(path: path, call: "create", errno: errno)
+            }
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bubblewrap)
-        process.arguments = arguments(command)
-        process.environment = [:]
-        process.standardInput = inputHandle
-        process.standardOutput = outputHandle
-        process.standardError = errorsHandle
+        let arguments = [bubblewrap] + arguments(command)
         let ended = ProcessEnd()
         // Started and awaited on a thread of its own that lives as long as the sandbox: --die-with-parent has the
         // kernel kill bubblewrap when the *thread* that started it ends (PR_SET_PDEATHSIG), and the threads of the
-        // concurrency pool come and go; started from one of them, a long sandbox was killed at random.
-        let bubblewrap = bubblewrap
-        try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
+        // concurrency pool come and go; started from one of them, a long sandbox was killed at random. (Foundation's
+        // Process, awaited on such a thread, sometimes never saw its child end: posix_spawn and waitpid instead.)
+        let pid: pid_t = try await withCheckedThrowingContinuation { started in
             let thread = Thread {
-                do {
-                    try process.run()
-                } catch {
-                    started.resume(
-                        throwing: VerifyError.sandboxUnavailable(reason: "cannot start \(bubblewrap): \(error)"))
-                    return
+                switch Self.spawn(arguments, input: files.input, output: files.output, errors: files.errors) {
+                case .failure(let error):
+                    started.resume(throwing: error)
+                case .success(let pid):
+                    started.resume(returning: pid)
+                    var status: Int32 = 0
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    ended.signal(status: status)
                 }
-                started.resume()
-                process.waitUntilExit()
-                ended.signal()
             }
             thread.start()
         }
-        let timedOut = await ended.wait(timeout: timeout) {
-            kill(process.processIdentifier, SIGKILL)
-        }
+        let timedOut = await ended.wait(timeout: timeout) { kill(pid, SIGKILL) }
+        // The wait status: the signal in the low 7 bits, else the exit status in the next byte.
+        let signal = ended.status & 0x7f
         return Run(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-            timedOut: timedOut, output: Array((try? Data(contentsOf: URL(fileURLWithPath: files.output))) ?? Data()),
+            status: signal != 0 ? signal : (ended.status >> 8) & 0xff, signaled: signal != 0, timedOut: timedOut,
+            output: Array((try? Data(contentsOf: URL(fileURLWithPath: files.output))) ?? Data()),
             errors: Array((try? Data(contentsOf: URL(fileURLWithPath: files.errors))) ?? Data())
         )
+    }
+
+    /// Starts `arguments` (an absolute path first) with an empty environment, default signal handling and these files
+    /// as standard input, output and error.
+    private static func spawn(
+        _ arguments: [String], input: String, output: String, errors: String
+    ) -> Result<pid_t, VerifyError> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_TRUNC, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_TRUNC, 0)
+        // `verify` ignores SIGINT and SIGTERM (its handlers run on a queue); its children must not inherit that.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var environment: [UnsafeMutablePointer<CChar>?] = [nil]
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, &environment)
+        guard result == 0 else {
+            return .failure(
+                .sandboxUnavailable(reason: "cannot start \(arguments[0]): \(String(cString: strerror(result)))"))
+        }
+        return .success(pid)
     }
 }
 
@@ -119,12 +141,17 @@ final class ProcessEnd: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var ended = false
+    private var waitStatus: Int32 = 0
     private var waiter: CheckedContinuation<Void, Never>?
 
-    /// Called from the process's termination handler.
-    func signal() {
+    /// The wait status, once ended.
+    var status: Int32 { lock.withLock { waitStatus } }
+
+    /// Called by the thread that reaped the process.
+    func signal(status: Int32) {
         let waiter = lock.withLock {
             ended = true
+            waitStatus = status
             defer { self.waiter = nil }
             return self.waiter
         }

@@ -87,6 +87,17 @@ struct SandboxTests {
         }
     }
 
+    @Test func reportsExitStatusAndSignal() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let sandbox = try Self.sandbox(fixture)
+        let exited = try await sandbox.run(["/bin/sh", "-c", "echo oops >&2; exit 3"], input: [], timeout: 30)
+        #expect(exited.status == 3 && !exited.signaled && !exited.timedOut)
+        #expect(exited.errorText == "oops\n")
+        let killed = try await sandbox.run(["/bin/sh", "-c", "sleep 30"], input: [], timeout: 0.3)
+        #expect(killed.signaled && killed.status == SIGKILL && killed.timedOut)
+    }
+
     @Test func passesStandardInput() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }
