@@ -70,33 +70,45 @@ struct Sandbox: Sendable {
             }
         }
         let arguments = [bubblewrap] + arguments(command)
-        let ended = ProcessEnd()
-        // Started and awaited on a thread of its own that lives as long as the sandbox: --die-with-parent has the
-        // kernel kill bubblewrap when the *thread* that started it ends (PR_SET_PDEATHSIG), and the threads of the
-        // concurrency pool come and go; started from one of them, a long sandbox was killed at random. (Foundation's
-        // Process, awaited on such a thread, sometimes never saw its child end: posix_spawn and waitpid instead.)
-        let pid: pid_t = try await withCheckedThrowingContinuation { started in
+        // Started, timed and reaped on a thread of its own that lives as long as the sandbox: --die-with-parent has
+        // the kernel kill bubblewrap when the *thread* that started it ends (PR_SET_PDEATHSIG), and the threads of
+        // the concurrency pool come and go (started from one of them, a long sandbox was killed at random); and the
+        // time limit holds even when the pool is busy. (Foundation's Process, awaited there, sometimes never saw its
+        // child end: posix_spawn and waitpid instead.)
+        let (waitStatus, timedOut) = try await withCheckedThrowingContinuation {
+            (ended: CheckedContinuation<(Int32, Bool), any Error>) in
             let thread = Thread {
                 switch Self.spawn(arguments, input: files.input, output: files.output, errors: files.errors) {
-                case .failure(let error):
-                    started.resume(throwing: error)
-                case .success(let pid):
-                    started.resume(returning: pid)
-                    var status: Int32 = 0
-                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                    ended.signal(status: status)
+                case .failure(let error): ended.resume(throwing: error)
+                case .success(let pid): ended.resume(returning: Self.reap(pid, timeout: timeout))
                 }
             }
             thread.start()
         }
-        let timedOut = await ended.wait(timeout: timeout) { kill(pid, SIGKILL) }
         // The wait status: the signal in the low 7 bits, else the exit status in the next byte.
-        let signal = ended.status & 0x7f
+        let signal = waitStatus & 0x7f
         return Run(
-            status: signal != 0 ? signal : (ended.status >> 8) & 0xff, signaled: signal != 0, timedOut: timedOut,
+            status: signal != 0 ? signal : (waitStatus >> 8) & 0xff, signaled: signal != 0, timedOut: timedOut,
             output: Array((try? Data(contentsOf: URL(fileURLWithPath: files.output))) ?? Data()),
             errors: Array((try? Data(contentsOf: URL(fileURLWithPath: files.errors))) ?? Data())
         )
+    }
+
+    /// Waits for `pid` to end, killing it once `timeout` seconds have passed; returns its wait status and whether
+    /// it was killed. Polls, so that nothing but this thread is needed.
+    private static func reap(_ pid: pid_t, timeout: Double) -> (Int32, Bool) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var killed = false
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result < 0 && errno != EINTR) { return (status, killed) }
+            if !killed && Date() >= deadline {
+                kill(pid, SIGKILL)
+                killed = true
+            }
+            usleep(10_000)
+        }
     }
 
     /// Starts `arguments` (an absolute path first) with an empty environment, default signal handling and these files
@@ -133,47 +145,5 @@ struct Sandbox: Sendable {
                 .sandboxUnavailable(reason: "cannot start \(arguments[0]): \(String(cString: strerror(result)))"))
         }
         return .success(pid)
-    }
-}
-
-/// The end of a child process, awaited with a time limit.
-final class ProcessEnd: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var ended = false
-    private var waitStatus: Int32 = 0
-    private var waiter: CheckedContinuation<Void, Never>?
-
-    /// The wait status, once ended.
-    var status: Int32 { lock.withLock { waitStatus } }
-
-    /// Called by the thread that reaped the process.
-    func signal(status: Int32) {
-        let waiter = lock.withLock {
-            ended = true
-            waitStatus = status
-            defer { self.waiter = nil }
-            return self.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Waits for the end; after `timeout` seconds calls `kill` once and goes on waiting. Returns whether it had to.
-    func wait(timeout: Double, kill: @escaping @Sendable () -> Void) async -> Bool {
-        let killer = Task {
-            try await Task.sleep(nanoseconds: UInt64(max(timeout, 0.001) * 1e9))
-            kill()
-            return true
-        }
-        await withCheckedContinuation { continuation in
-            let done = lock.withLock {
-                if ended { return true }
-                waiter = continuation
-                return false
-            }
-            if done { continuation.resume() }
-        }
-        killer.cancel()
-        return (try? await killer.value) ?? false
     }
 }
