@@ -14,8 +14,9 @@
 #   rewrite-S   ocislim rewrite --strategy S exits 0
 #   verify-S    ocislim verify ORIGINAL OUTPUT exits 0 and reports zero regressions (--run on the first
 #               strategy: the image's Cmd prints the same in both; --startup on sourceless: timed imports)
-#   broken      a copy of the image with one more layer that whites out colorsys.py and its pyc (made with
-#               umoci unpack/repack) makes verify exit 5 and name exactly colorsys, and nothing else
+#   broken      a copy of the image with one more layer that whites out tabnanny.py and its pyc (made with
+#               umoci unpack/repack) makes verify exit 5 and name exactly tabnanny, and nothing else (a module
+#               nothing else imports: without colorsys, say, pip's rich-based modules regress too, rightly)
 #   missing     verify of a layout that does not exist exits 1
 #   cleanup     verify leaves nothing in its TMPDIR
 # Every output goes to a private temporary directory, removed at the end. The last line is exactly
@@ -105,18 +106,18 @@ for strategy in $STRATEGIES; do
     rm -rf "$out"
 done
 
-# A deliberately broken rewrite: one more layer deletes colorsys's source and bytecode.
+# A deliberately broken rewrite: one more layer deletes tabnanny's source and bytecode.
 broken=$WORK/broken
 cp -r "$IMAGE" "$broken"
 tag=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"] // "latest"' "$broken/index.json")
 if umoci unpack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>"$WORK/umoci.err"; then
-    rm -f "$WORK/bundle/rootfs/usr/lib/python3.11/colorsys.py" \
-        "$WORK/bundle/rootfs/usr/lib/python3.11/__pycache__/colorsys.cpython-311.pyc"
+    rm -f "$WORK/bundle/rootfs/usr/lib/python3.11/tabnanny.py" \
+        "$WORK/bundle/rootfs/usr/lib/python3.11/__pycache__/tabnanny.cpython-311.pyc"
     umoci repack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>>"$WORK/umoci.err"
     rm -rf "$WORK/bundle"
     verify "$IMAGE" "oci:$broken:$tag"
     named=$(jq -r '[.regressions[].module] | unique | join(",")' "$WORK/report.json" 2>/dev/null || true)
-    if [[ $status == 5 && $named == colorsys ]]; then
+    if [[ $status == 5 && $named == tabnanny ]]; then
         pass broken "exit 5, regressed: $named ($(jq -r '.regressions[0].error' "$WORK/report.json")), ${seconds} s"
     else
         fail broken "exit $status, regressed: ${named:-none}: $(tail -1 "$WORK/verify.err")"
