@@ -53,11 +53,17 @@ let package = Package(
             ]
         ),
 
+        // MARK: `verify`: both images materialised on disk, their Python modules imported in bubblewrap sandboxes.
+        .target(
+            name: "ImageVerify",
+            dependencies: ["OCISlim", "OCIImage", "ByteIO", "Codecs", "TarStream", "CArchive"]
+        ),
+
         // MARK: The command line: parse arguments, call the pipeline, print; the executable only runs it.
         .target(
             name: "OCISlimCLI",
             dependencies: [
-                "OCISlim", "ByteIO", "Codecs", "PythonMinimizer",
+                "OCISlim", "ImageVerify", "ByteIO", "Codecs", "PythonMinimizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["BuildInfo"]
@@ -95,9 +101,14 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ImageVerifyTests",
+            dependencies: ["ImageVerify", "OCISlim", "OCIImage", "TarStream", "ByteIO", "Codecs", "TestSupport"]
+        ),
+        .testTarget(
             name: "OCISlimCLITests",
             dependencies: [
-                "OCISlimCLI", "OCISlim", "OCIImage", "ByteIO", "Codecs", "PythonMinimizer", "TestSupport",
+                "OCISlimCLI", "ImageVerify", "OCISlim", "OCIImage", "ByteIO", "Codecs", "PythonMinimizer",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -23,7 +23,7 @@ public struct OCISlimCommand: AsyncParsableCommand {
               docker save app:1 | ocislim rewrite - - | docker load
             """,
         version: "ocislim \(OCISlimCommand.version) (commit \(buildCommit))",
-        subcommands: [Rewrite.self, Audit.self],
+        subcommands: [Rewrite.self, Audit.self, Verify.self],
         defaultSubcommand: nil
     )
 

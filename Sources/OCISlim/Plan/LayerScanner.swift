@@ -124,9 +124,9 @@ extension LayerEntry.Kind {
 }
 
 /// The compression of a layer: named by its media type, checked against its first bytes.
-enum LayerCompressionCheck {
+package enum LayerCompressionCheck {
     /// The compression the media type names, once `prefix` (the blob's first bytes) shows it is that.
-    static func check(_ descriptor: Descriptor, prefix: [UInt8]) throws -> Compression {
+    package static func check(_ descriptor: Descriptor, prefix: [UInt8]) throws -> Compression {
         guard let declared = MediaType.layerCompression(descriptor.mediaType) else {
             throw RewriteError.compressionMismatch(
                 layer: descriptor.digest, mediaType: descriptor.mediaType, actual: "not a layer"

@@ -29,25 +29,25 @@ enum GraphNode: Sendable {
 }
 
 /// An image manifest with its config, ready to plan.
-struct ImageNode: Sendable {
-    let descriptor: Descriptor
-    let manifestBytes: [UInt8]
-    let manifest: ImageManifest
-    let configBytes: [UInt8]
-    let config: ImageConfig
+package struct ImageNode: Sendable {
+    package let descriptor: Descriptor
+    package let manifestBytes: [UInt8]
+    package let manifest: ImageManifest
+    package let configBytes: [UInt8]
+    package let config: ImageConfig
     /// Where the image sits, for messages: the ref name or platform.
-    let label: String
+    package let label: String
 }
 
 /// The documents reachable from `index.json`: its bytes, its parsed form and every document below it, once each.
 /// When the input reference selects some of the index's entries, `bytes` and `index` list only those.
-struct ImageGraph: Sendable {
+package struct ImageGraph: Sendable {
     let bytes: [UInt8]
     let index: ImageIndex
     /// Every document reachable from `index.json`.
     let nodes: [DocumentKey: GraphNode]
     /// The rewritable images, each once, in the order a depth-first walk from `index.json` first reaches them.
-    let images: [ImageNode]
+    package let images: [ImageNode]
     /// The documents listed but absent from the source, carried over as descriptors.
     let absent: [Descriptor]
 }
@@ -57,16 +57,26 @@ struct ImageGraph: Sendable {
 /// Each document is read once however many indexes list it (a graph where each index lists the next one twice would
 /// otherwise be walked path by path, 2^n times), and indexes nest at most `depthLimit` deep, so the walk's recursion
 /// is bounded whatever the input.
-struct GraphReader {
+package struct GraphReader {
     let source: any ImageSource
     var selection = ImageSelection()
     let warn: @Sendable (String) -> Void
+
+    /// Makes a reader of `source`'s graph, keeping the images `selection` picks.
+    package init(
+        source: any ImageSource, selection: ImageSelection = ImageSelection(),
+        warn: @escaping @Sendable (String) -> Void
+    ) {
+        self.source = source
+        self.selection = selection
+        self.warn = warn
+    }
 
     /// Indexes nested deeper than this below `index.json` are refused; real images nest two or three.
     static let depthLimit = 64
 
     /// Reads `index.json` and everything below it.
-    func read() throws -> ImageGraph {
+    package func read() throws -> ImageGraph {
         let listedBytes = try source.indexBytes()
         let listed = try ImageIndex.read(listedBytes, listedAs: nil, what: source.indexName)
         let chosen = try selection.entries(of: listed, in: source)

@@ -5,10 +5,10 @@ import OCIImage
 
 /// Turns references into the pipeline's two ends: an `ImageSource` to read and an `ImageDestination` to write.
 /// This is the one place that knows the transports.
-enum ImageEndpoints {
+package enum ImageEndpoints {
     /// Opens the input. A bare path is a layout when it is a directory and an archive, recognised by its content,
     /// when it is a file; `-` is standard input, spilled once to a file in `TMPDIR`.
-    static func source(_ reference: ImageReference) throws -> any ImageSource {
+    package static func source(_ reference: ImageReference) throws -> any ImageSource {
         switch reference.transport {
         case .oci:
             return try ImageLayout(path: reference.path)

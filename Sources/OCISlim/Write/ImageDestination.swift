@@ -149,8 +149,9 @@ final class ArchiveDestination: ImageDestination {
 }
 
 /// Private temporary directories under `TMPDIR`, removed on interruption.
-enum TemporaryDirectory {
-    static func make(prefix: String) throws -> String {
+package enum TemporaryDirectory {
+    /// Makes a private (0700) directory `TMPDIR/PREFIX.XXXXXX`, registered for removal on interruption.
+    package static func make(prefix: String) throws -> String {
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer -> String? in

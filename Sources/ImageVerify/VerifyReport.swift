@@ -1,0 +1,179 @@
+import Foundation
+
+/// What `verify` found: per interpreter and tree, how many modules import in both images, which regressed (with
+/// the exception), and the optional run and startup comparisons.
+public struct VerifyReport: Codable, Sendable, Equatable {
+    public var original: String
+    public var rewritten: String
+    /// The images' architecture, and the binfmt emulator they ran through when it is not the host's.
+    public var architecture: String
+    public var emulator: String?
+    public var interpreters: [InterpreterCounts]
+    /// Modules that import in the original and not in the rewritten image.
+    public var regressions: [Regression]
+    /// `--run`: the image's command in both.
+    public var run: RunComparison?
+    /// `--startup`: import times of the modules that import in both.
+    public var startup: [StartupTimes]?
+    /// Entries left out while materialising (refused by the secure extraction).
+    public var warnings: [String]
+    /// Wall time of the whole verification.
+    public var seconds: Double
+
+    /// Whether the rewritten image does worse than the original.
+    public var hasRegressions: Bool { !regressions.isEmpty || run?.same == false }
+
+    /// One interpreter's modules, per tree.
+    public struct InterpreterCounts: Codable, Sendable, Equatable {
+        public var interpreter: String
+        public var version: String
+        public var trees: [TreeCounts]
+    }
+
+    /// The modules of one tree (`stdlib`, a `site-packages` directory).
+    public struct TreeCounts: Codable, Sendable, Equatable {
+        public var tree: String
+        public var modules: Int
+        public var okInBoth: Int
+        public var regressed: Int
+        public var failingInBoth: Int
+        /// Failing in the original, importing in the rewritten image.
+        public var fixed: Int
+    }
+
+    /// A module that imports in the original and not in the rewritten image.
+    public struct Regression: Codable, Sendable, Equatable {
+        public var interpreter: String
+        public var tree: String
+        public var module: String
+        /// The exception's last line in the rewritten image.
+        public var error: String
+    }
+
+    /// The image's `Entrypoint` + `Cmd` run in both.
+    public struct RunComparison: Codable, Sendable, Equatable {
+        public var command: [String]
+        public var original: RunOutcome
+        public var rewritten: RunOutcome
+        public var same: Bool
+    }
+
+    /// How a run ended and what it printed.
+    public struct RunOutcome: Codable, Sendable, Equatable {
+        /// The exit status, or the signal number when `signaled`.
+        public var status: Int32
+        public var signaled: Bool
+        public var timedOut: Bool
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// `--startup` for one interpreter: medians over interleaved rounds, in seconds.
+    public struct StartupTimes: Codable, Sendable, Equatable {
+        public var interpreter: String
+        public var modules: Int
+        public var rounds: Int
+        /// `python -c pass`.
+        public var interpreterOriginal: Double
+        public var interpreterRewritten: Double
+        /// The sum over modules of `python -c 'import M'`.
+        public var importsOriginal: Double
+        public var importsRewritten: Double
+        /// The modules slowed down most.
+        public var slowest: [ModuleTime]
+    }
+
+    /// One module's median import time in both images.
+    public struct ModuleTime: Codable, Sendable, Equatable {
+        public var module: String
+        public var original: Double
+        public var rewritten: Double
+    }
+}
+
+// MARK: Table
+
+extension VerifyReport {
+    /// The report for people: counts per interpreter and tree, then each regression with its exception.
+    public func renderTable() -> String {
+        var lines: [String] = []
+        let emulation = emulator.map { ", run through binfmt emulator \($0)" } ?? ""
+        lines.append("verify: \(original) → \(rewritten) (\(architecture)\(emulation))")
+        let header = ["interpreter", "tree", "modules", "ok in both", "regressed", "failing in both", "fixed"]
+        var rows: [[String]] = []
+        for interpreter in interpreters {
+            if interpreter.trees.isEmpty {
+                rows.append(
+                    ["\(interpreter.interpreter) (\(interpreter.version))", "(its trees are above)"] + [
+                        "", "", "", "", "",
+                    ])
+            }
+            for tree in interpreter.trees {
+                rows.append([
+                    "\(interpreter.interpreter) (\(interpreter.version))", tree.tree, "\(tree.modules)",
+                    "\(tree.okInBoth)", "\(tree.regressed)", "\(tree.failingInBoth)", "\(tree.fixed)",
+                ])
+            }
+        }
+        lines += Self.table(header: header, rows: rows)
+        if regressions.isEmpty {
+            lines.append("no module regressed")
+        } else {
+            lines.append("\(regressions.count) regressed module\(regressions.count == 1 ? "" : "s"):")
+            for regression in regressions {
+                lines.append(
+                    "  \(regression.module) (\(regression.interpreter), \(regression.tree)): \(regression.error)")
+            }
+        }
+        if let run {
+            lines.append(
+                "run \(run.command.joined(separator: " ")): "
+                    + (run.same ? "same exit status and output" : "differs: " + Self.difference(run)))
+        }
+        for times in startup ?? [] {
+            lines.append(
+                "startup \(times.interpreter): interpreter \(Self.milliseconds(times.interpreterOriginal)) → "
+                    + "\(Self.milliseconds(times.interpreterRewritten)); \(times.modules) imports "
+                    + "\(Self.milliseconds(times.importsOriginal)) → \(Self.milliseconds(times.importsRewritten)) "
+                    + "(median of \(times.rounds) interleaved rounds)")
+            for module in times.slowest {
+                lines.append(
+                    "  \(module.module): \(Self.milliseconds(module.original)) → \(Self.milliseconds(module.rewritten))"
+                )
+            }
+        }
+        for warning in warnings { lines.append("warning: \(warning)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func difference(_ run: RunComparison) -> String {
+        let (original, rewritten) = (run.original, run.rewritten)
+        if original.timedOut != rewritten.timedOut {
+            return original.timedOut ? "the original timed out" : "the rewritten image timed out"
+        }
+        if original.status != rewritten.status || original.signaled != rewritten.signaled {
+            return "exit status \(describe(original)) → \(describe(rewritten))"
+        }
+        return original.stdout != rewritten.stdout ? "standard output differs" : "standard error differs"
+    }
+
+    private static func describe(_ outcome: RunOutcome) -> String {
+        outcome.signaled ? "signal \(outcome.status)" : "\(outcome.status)"
+    }
+
+    private static func milliseconds(_ seconds: Double) -> String {
+        String(format: "%.1f ms", seconds * 1000)
+    }
+
+    private static func table(header: [String], rows: [[String]]) -> [String] {
+        let widths = header.indices.map { column in
+            ([header] + rows).map { $0[column].count }.max() ?? 0
+        }
+        return ([header] + rows).map { row in
+            row.enumerated().map { column, cell in
+                let padding = String(repeating: " ", count: widths[column] - cell.count)
+                return column < 2 ? cell + padding : padding + cell
+            }.joined(separator: "  ")
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ImageVerify
+import OCIImage
+import OCISlim
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension OCISlimCommand {
+    /// `ocislim verify`: does the rewritten image still import every module the original imports?
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that a rewritten image imports every Python module its original imports.",
+            discussion: """
+                Writes each image's merged filesystem (layers in order, whiteouts applied) into a private temporary \
+                directory with libarchive's secure extraction (no `..`, no absolute names, nothing through symbolic \
+                links, no device nodes), finds the original's interpreters (/usr/bin/python3*, \
+                /usr/local/bin/python3*, every virtual environment's bin/python) and their modules, packages' \
+                submodules included (standard library, site-packages, dist-packages; not test packages, not \
+                __main__), and imports each module in both images with the \
+                image's own interpreter inside a bubblewrap sandbox: the image as a read-only root, no network, a \
+                private /tmp, the image's Env and WorkingDir, a time limit per module. Nothing of either image runs \
+                outside a sandbox. The temporary directory is removed at the end, on error and when interrupted.
+
+                An image for another architecture runs only through a binfmt_misc emulator registered with the F \
+                flag (qemu-user-static); otherwise it is refused.
+
+                Exit status: 0 when nothing regressed, 5 when a module (or, with --run, the command) regressed, 1 \
+                when an input is invalid, 2 when the machine cannot do the work (no bubblewrap, disk full), 64 for \
+                usage errors, 130/143 when interrupted.
+                """
+        )
+
+        @Flag(help: "Print the report as JSON instead of a table.")
+        var json = false
+
+        @Flag(
+            name: .customLong("run"),
+            help: "Also run the image's Entrypoint and Cmd in both images and compare exit status and output.")
+        var runCommand = false
+
+        @Flag(
+            help: "Also time the imports of the top-level modules that import in both (median of interleaved rounds).")
+        var startup = false
+
+        @Option(help: ArgumentHelp("Seconds one module's import (and --run's command) may take.", valueName: "seconds"))
+        var timeout: Double = 60
+
+        @Option(help: "Sandboxes run at once (default: the number of cores).")
+        var jobs: Int?
+
+        @Flag(name: .shortAndLong, help: "Print no progress on standard error.")
+        var quiet = false
+
+        @OptionGroup
+        var selection: ImageSelectionOptions
+
+        @Argument(help: ArgumentHelp("The image before the rewrite, as `rewrite` reads it.", valueName: "original"))
+        var original: String
+
+        @Argument(help: ArgumentHelp("The image the rewrite made.", valueName: "rewritten"))
+        var rewritten: String
+
+        func validate() throws {
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+            guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number.") }
+            for reference in [original, rewritten] {
+                do {
+                    _ = try ImageReference(parsing: reference)
+                } catch let error as ReferenceError {
+                    throw ValidationError(error.description)
+                }
+            }
+        }
+
+        /// The options the arguments describe.
+        var options: VerifyOptions {
+            var options = VerifyOptions(
+                original: original, rewritten: rewritten,
+                jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
+            options.platforms = selection.platforms
+            options.timeout = timeout
+            options.runCommand = runCommand
+            options.startup = startup
+            let quiet = quiet
+            options.progress = { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
+            return options
+        }
+
+        /// The status of a run that found a regression.
+        static let regressionStatus: Int32 = 5
+
+        func run() async throws {
+            VerifyInterruption.removeTreesOnSignals()
+            let report: VerifyReport
+            do {
+                report = try await ImageVerifier(options: options).run()
+            } catch VerifyError.interrupted {
+                // The signal handler is removing the trees and ends the process; this is only a fallback.
+                try await Task.sleep(nanoseconds: 30_000_000_000)
+                throw ExitCode(130)
+            } catch let error as VerifyError {
+                StandardError.write(PipelineRun.errorLine(error) + "\n")
+                throw ExitCode(error.exitStatus)
+            } catch {
+                StandardError.write(PipelineRun.errorLine(error) + "\n")
+                throw PipelineRun.exitCode(for: error)
+            }
+            if json {
+                print(String(decoding: try PipelineRun.json(report), as: UTF8.self))
+            } else {
+                print(report.renderTable())
+            }
+            if report.hasRegressions { throw ExitCode(Self.regressionStatus) }
+        }
+    }
+}
+
+/// `Interruption` for `verify`: `SIGINT` and `SIGTERM` first stop the threads writing the images' trees (a removal
+/// racing with them would leave files behind), then remove the private directory and exit 130 or 143. Sandboxes die
+/// with the process (`--die-with-parent`).
+enum VerifyInterruption {
+    nonisolated(unsafe) private static let sources: [any DispatchSourceSignal] = [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            MaterializerStop.shared.stopAndWait(timeout: 5)
+            StagingRegistry.shared.removeAll()
+            _exit(128 + number)
+        }
+        source.resume()
+        return source
+    }
+
+    /// Installs the handlers (once per process).
+    static func removeTreesOnSignals() { _ = sources }
+}
