@@ -7,7 +7,8 @@
 #   OCISLIM        the binary under test
 #   E2E_IMAGE      the input layout, read only (default: .cache/images/python-debian)
 #   E2E_STRATEGIES strategies to check (default: "dedup drop-optimized drop-bytecode sourceless
-#                  sourceless+hook"; sourceless+hook is `--strategy sourceless --source-hook`)
+#                  sourceless+hook reclaim-hidden"; sourceless+hook is `--strategy sourceless --source-hook`,
+#                  reclaim-hidden is `--strategy dedup --reclaim-hidden --min-layer-saving 0`)
 #   E2E_JOBS       verify's --jobs (default: the number of cores)
 #
 # Checks, one PASS/FAIL line each:
@@ -27,7 +28,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OCISLIM=${OCISLIM:-.build/release/ocislim}
 IMAGE=${E2E_IMAGE:-.cache/images/python-debian}
-STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode sourceless sourceless+hook"}
+STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode sourceless sourceless+hook reclaim-hidden"}
 JOBS=${E2E_JOBS:-$(nproc)}
 
 for tool in jq umoci bwrap; do
@@ -50,6 +51,8 @@ fail() { echo "FAIL $1${2:+: $2}"; failed=$((failed + 1)); }
 strategy_args() {
     case $1 in
     sourceless+hook) printf '%s\n' --strategy sourceless --source-hook ;;
+    # Every file upper layers hide goes too (layer 3 deletes a stdlib pyc that layer 1 holds), even in the base layer.
+    reclaim-hidden) printf '%s\n' --strategy dedup --reclaim-hidden --min-layer-saving 0 ;;
     *) printf '%s\n' --strategy "$1" ;;
     esac
 }

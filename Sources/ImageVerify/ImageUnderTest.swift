@@ -12,7 +12,12 @@ struct ImageUnderTest: Sendable {
 
     /// Opens `reference` and picks its one image (with `platforms`, among those platforms).
     static func open(_ reference: String, platforms: [Platform]) throws -> ImageUnderTest {
-        let parsed = try ImageReference(parsing: reference)
+        var parsed = try ImageReference(parsing: reference)
+        // The trees are written by threads that change into them (`IsolatedDirectory`) and read layer blobs as
+        // they go: a relative path would be looked up from inside the tree.
+        if !parsed.isStandardStream && !parsed.path.hasPrefix("/") {
+            parsed.path = FileManager.default.currentDirectoryPath + "/" + parsed.path
+        }
         let source = try ImageEndpoints.source(parsed)
         let selection = ImageSelection(selector: parsed.selector, platforms: platforms)
         let images = try GraphReader(source: source, selection: selection, warn: { _ in }).read().images

@@ -45,7 +45,7 @@ package enum ImageEndpoints {
             case .oci: .layout
             case .ociArchive: .ociArchive
             case .dockerArchive:
-                if case .dockerArchive(let flavor) = source.shape { source.shape } else { .dockerArchive(.skopeo) }
+                if case .dockerArchive = source.shape { source.shape } else { .dockerArchive(.skopeo) }
             case nil: reference.isStandardStream && source.shape == .layout ? .ociArchive : source.shape
             }
         switch shape {
