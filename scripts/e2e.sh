@@ -608,6 +608,18 @@ check_cli_progress() {
         || { echo "no end line"; return 1; }
     ! grep -q '^ocislim: ' "$WORK/cli/progress-stdout" || { echo "progress on standard output"; return 1; }
 }
+# The CI gate: audit exits 4 above a limit, saying by how much, and 0 below it; --report writes the JSON.
+check_cli_gate() {
+    local rc=0
+    "$OCISLIM" audit -q --strategy drop-bytecode --fail-if-saving-over 1% --fail-if-hidden-over 1GB \
+        --report "$WORK/cli/gate.json" "$IMG" > /dev/null 2> "$WORK/cli/gate.err" || rc=$?
+    cat "$WORK/cli/gate.err"
+    [[ $rc -eq 4 ]] || { echo "exit $rc, expected 4"; return 1; }
+    [[ $(wc -l < "$WORK/cli/gate.err") -eq 1 ]] || { echo "expected one line (one limit exceeded)"; return 1; }
+    grep -Eq '^Error: the image could shrink by .* under drop-bytecode, over the 1% limit' "$WORK/cli/gate.err"
+    jq -e '[.strategies[].name] == ["drop-bytecode", "reclaim-hidden"]' "$WORK/cli/gate.json" > /dev/null
+    "$OCISLIM" audit -q --strategy drop-bytecode --fail-if-saving-over 99% --fail-if-hidden-over 50% "$IMG" > /dev/null
+}
 # ---------------------------------------------------------------------------------------
 # `ocislim audit` predicts exactly what `rewrite` wrote: same layer sizes, same manifest digests.
 check_audit() {
@@ -638,5 +650,6 @@ run_check "cli/usage-error-exit-64" "$WORK/cli-usage.log" check_cli_usage
 run_check "cli/bad-compression-level-exit-64" "$WORK/cli-level.log" check_cli_bad_level
 run_check "cli/report" "$WORK/cli-report.log" check_cli_report
 run_check "cli/progress" "$WORK/cli-progress.log" check_cli_progress
+run_check "cli/audit-gate-exit-4" "$WORK/cli-gate.log" check_cli_gate
 
 finish
