@@ -75,17 +75,7 @@ public final class FileSink: ByteSink {
     deinit { if descriptor >= 0 { close(descriptor) } }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var next = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let count = Glibc.write(descriptor, next, remaining)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ByteIOError.write(path: path, errno: errno)
-            }
-            remaining -= count
-            next += count
-        }
+        try writeFully(descriptor, bytes, path: path)
     }
 
     public func finish() throws {
@@ -109,17 +99,7 @@ public final class StandardOutputSink: ByteSink {
     public init() {}
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var next = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let count = Glibc.write(STDOUT_FILENO, next, remaining)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ByteIOError.write(path: "standard output", errno: errno)
-            }
-            remaining -= count
-            next += count
-        }
+        try writeFully(STDOUT_FILENO, bytes, path: "standard output")
     }
 
     public func finish() throws {}
@@ -145,3 +125,18 @@ public final class StandardInputSource: ByteSource {
 
 @available(*, unavailable)
 extension StandardInputSource: Sendable {}
+
+/// Writes every byte to `descriptor`, retrying short writes and `EINTR`; `path` names it in errors.
+private func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    guard var next = bytes.baseAddress else { return }
+    var remaining = bytes.count
+    while remaining > 0 {
+        let count = Glibc.write(descriptor, next, remaining)
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw ByteIOError.write(path: path, errno: errno)
+        }
+        remaining -= count
+        next += count
+    }
+}
