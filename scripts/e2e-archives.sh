@@ -88,23 +88,8 @@ FAILED=0
 
 log() { printf '[e2e-archives %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
-# run_check NAME LOG COMMAND... — as in scripts/e2e.sh: an asynchronous subshell keeps `set -e` in force.
-run_check() {
-    local name=$1 logfile=$2
-    shift 2
-    local rc=0
-    ( "$@" ) >"$logfile" 2>&1 &
-    wait $! || rc=$?
-    if [[ $rc -eq 0 ]]; then
-        PASSED=$((PASSED + 1))
-        echo "PASS $name"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $name (exit $rc; log $logfile)"
-        tail -n 15 "$logfile" | sed 's/^/    | /'
-    fi
-    return 0
-}
+# run_check NAME LOG COMMAND...: scripts/lib/checks.sh.
+source "$ROOT/scripts/lib/checks.sh"
 
 finish() {
     echo "e2e-archives: $PASSED passed, $FAILED failed"

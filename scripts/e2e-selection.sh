@@ -30,21 +30,11 @@ validate_tag() {
     rm -rf "$one"
 }
 
+# check NAME FUNCTION: run_check (scripts/lib/checks.sh) with the log under $WORK.
+source "$ROOT/scripts/lib/checks.sh"
 check() {
-    local name=$1
-    shift
-    mkdir -p "$(dirname "$WORK/$name.log")"
-    # As a background job: `set -e` stays in force inside (it is ignored in an `if` or `||` context).
-    local rc=0
-    ("$@") > "$WORK/$name.log" 2>&1 &
-    wait $! || rc=$?
-    if [[ $rc -eq 0 ]]; then
-        echo "PASS $name"
-        PASSED=$((PASSED + 1))
-    else
-        echo "FAIL $name (log $WORK/$name.log)"
-        FAILED=$((FAILED + 1))
-    fi
+    mkdir -p "$(dirname "$WORK/$1.log")"
+    run_check "$1" "$WORK/$1.log" "$2"
 }
 
 bash scripts/make-test-image.sh "$IMG" >/dev/null

@@ -40,23 +40,8 @@ IMAGE_DIR="$ROOT/.cache/image"
 BINARY="$ROOT/.build-static/release/ocislim"
 
 log() { printf '[e2e-ship %(%H:%M:%S)T] %s\n' -1 "$*"; }
-run_check() {
-    local name=$1 logfile=$2
-    shift 2
-    local rc=0
-    # In the background and waited for: a subshell whose status is tested (`( … ) || rc=$?`) runs without set -e.
-    ( "$@" ) >"$logfile" 2>&1 &
-    wait $! || rc=$?
-    if [[ $rc -eq 0 ]]; then
-        PASSED=$((PASSED + 1))
-        echo "PASS $name"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $name (exit $rc; log $logfile)"
-        tail -n 15 "$logfile" | sed 's/^/    | /'
-    fi
-    return 0
-}
+# run_check NAME LOG COMMAND...: scripts/lib/checks.sh.
+source "$ROOT/scripts/lib/checks.sh"
 finish() {
     echo "e2e-ship: $PASSED passed, $FAILED failed"
     [[ $FAILED -eq 0 ]]

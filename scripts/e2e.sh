@@ -98,25 +98,8 @@ cpython_tests_mode() {
 
 log() { printf '[e2e %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
-# run_check NAME LOG COMMAND... — run COMMAND with output to LOG, count and print the result.
-# The command runs as an asynchronous subshell so that `set -e` stays in force inside it
-# (errexit is ignored in `if`/`||` contexts, which would hide failing steps).
-run_check() {
-    local name=$1 logfile=$2
-    shift 2
-    local rc=0
-    ( "$@" ) >"$logfile" 2>&1 &
-    wait $! || rc=$?
-    if [[ $rc -eq 0 ]]; then
-        PASSED=$((PASSED + 1))
-        echo "PASS $name"
-    else
-        FAILED=$((FAILED + 1))
-        echo "FAIL $name (exit $rc; log $logfile)"
-        tail -n 15 "$logfile" | sed 's/^/    | /'
-    fi
-    return 0
-}
+# run_check NAME LOG COMMAND...: scripts/lib/checks.sh.
+source "$ROOT/scripts/lib/checks.sh"
 
 # Image config Env of layout $1, one KEY=VALUE a line (the ENV_FILE of chroot-python.sh).
 image_env() { skopeo inspect --config "oci:$1:$TAG" | jq -r '.config.Env // [] | .[]'; }
