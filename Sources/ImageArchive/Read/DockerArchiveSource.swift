@@ -274,25 +274,33 @@ private struct Synthesis {
 
 /// Docker's short image names written out, to match `RepoTags` (`app:1`) with `io.containerd.image.name`
 /// (`docker.io/library/app:1`).
-enum DockerNames {
+public enum DockerNames {
     /// Whether two names are the same once Docker's defaults (`docker.io/`, `library/`, `:latest`) are written out.
-    static func same(_ one: String, _ other: String) -> Bool {
+    public static func same(_ one: String, _ other: String) -> Bool {
         one == other || normalized(one) == normalized(other)
     }
 
     /// The tag of `name:tag` (`latest` when it has none).
-    static func tag(of name: String) -> String {
+    public static func tag(of name: String) -> String {
         guard let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") else { return "latest" }
         return String(name[name.index(after: colon)...])
     }
 
-    private static func normalized(_ name: String) -> String {
+    /// The name with Docker's defaults written out: `app` → `docker.io/library/app:latest`; a name pinned by digest
+    /// (`app@sha256:…`) keeps its digest instead of a tag.
+    public static func normalized(_ name: String) -> String {
+        if let at = name.firstIndex(of: "@") {
+            return normalizedRepository(String(name[..<at])) + String(name[at...])
+        }
         var repository = name
         if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") { repository = String(name[..<colon]) }
+        return normalizedRepository(repository) + ":" + tag(of: name)
+    }
+
+    private static func normalizedRepository(_ repository: String) -> String {
         let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
         let first = parts.first ?? ""
         let hasDomain = parts.count == 2 && (first.contains(".") || first.contains(":") || first == "localhost")
-        let full = hasDomain ? repository : "docker.io/" + (parts.count == 1 ? "library/" + repository : repository)
-        return full + ":" + tag(of: name)
+        return hasDomain ? repository : "docker.io/" + (parts.count == 1 ? "library/" + repository : repository)
     }
 }

@@ -1,3 +1,4 @@
+import ImageArchive
 import OCIImage
 
 /// Which images of a source a run works on: the entries of `index.json` the input reference selects, and, within
@@ -22,7 +23,7 @@ public struct ImageSelection: Sendable, Equatable {
             return Array(index.manifests.indices)
         case .name(let name):
             let matches = index.manifests.indices.filter { position in
-                source.names(of: index.manifests[position]).contains { Self.sameName($0, name) }
+                source.names(of: index.manifests[position]).contains { DockerNames.same($0, name) }
             }
             guard !matches.isEmpty else {
                 let names = index.manifests.flatMap { source.names(of: $0) }
@@ -47,39 +48,9 @@ public struct ImageSelection: Sendable, Equatable {
         return platforms.contains { platform.satisfies($0) }
     }
 
-    /// Names as skopeo compares them: equal, or equal once Docker's defaults (`docker.io/`, `library/`, `:latest`)
-    /// are written out.
-    static func sameName(_ listed: String, _ wanted: String) -> Bool {
-        listed == wanted || DockerName.normalized(listed) == DockerName.normalized(wanted)
-    }
-
     private static func unique(_ names: [String]) -> [String] {
         var seen: Set<String> = []
         return names.filter { seen.insert($0).inserted }
-    }
-}
-
-/// Docker's short names written out in full: `app` → `docker.io/library/app:latest`.
-enum DockerName {
-    static func normalized(_ name: String) -> String {
-        var repository = name
-        var tag = "latest"
-        if let at = name.firstIndex(of: "@") {
-            return normalizedRepository(String(name[..<at])) + String(name[at...])
-        }
-        if let colon = name.lastIndex(of: ":"), !name[colon...].contains("/") {
-            repository = String(name[..<colon])
-            tag = String(name[name.index(after: colon)...])
-        }
-        return normalizedRepository(repository) + ":" + tag
-    }
-
-    private static func normalizedRepository(_ repository: String) -> String {
-        let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
-        let first = parts.first ?? ""
-        let hasDomain = parts.count == 2 && (first.contains(".") || first.contains(":") || first == "localhost")
-        if hasDomain { return repository }
-        return "docker.io/" + (parts.count == 1 ? "library/" + repository : repository)
     }
 }
 

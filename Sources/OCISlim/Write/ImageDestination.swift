@@ -50,8 +50,8 @@ struct OutputNaming: Sendable {
         guard case .dockerArchive = shape else {
             return try DocumentPatcher.index(indexBytes, naming: name, what: "index.json")
         }
-        let full = DockerName.normalized(name)
-        let tag = full.split(separator: ":").last.map(String.init) ?? "latest"
+        let full = DockerNames.normalized(name)
+        let tag = DockerNames.tag(of: full)
         return try DocumentPatcher.index(indexBytes, naming: tag, fullName: full, what: "index.json")
     }
 
