@@ -74,6 +74,13 @@ public struct ImageLayout: ImageSource {
 
     public func blobLocation(_ digest: Digest) -> String { blobPath(digest) }
 
+    /// The blob's file, when it is a regular file (the copy verifies it).
+    public func blobFile(_ digest: Digest) -> String? {
+        var status = stat()
+        guard lstat(blobPath(digest), &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return blobPath(digest)
+    }
+
     /// Opens a blob for streaming; the source throws at its end if size or digest differ from the descriptor.
     public func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource {
         let blobPath = blobPath(descriptor.digest)

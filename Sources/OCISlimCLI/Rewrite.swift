@@ -123,6 +123,9 @@ extension OCISlimCommand {
             ))
         var keepLayersOf: String?
 
+        @OptionGroup(title: "Layer cache")
+        var cacheOptions: CacheOptions
+
         @OptionGroup
         var runOptions: RunOptions
 
@@ -189,6 +192,7 @@ extension OCISlimCommand {
             options.reclaimHidden = reclaimHidden
             options.keepLayers = keepLayers
             options.keepLayersOf = keepLayersOf
+            options.settings.cache = cacheOptions.settings
             return options
         }
 

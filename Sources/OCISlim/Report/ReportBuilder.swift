@@ -14,6 +14,8 @@ struct ReportBuilder {
     let warnings: [String]
     /// Names of the documents `index.json` lists, by their old digest.
     var listedNames: [Digest: String] = [:]
+    /// With `--cache`: its hits and misses.
+    var cache: CacheReport?
 
     func build() -> RewriteReport {
         let images = documents.images.map(imageRow)
@@ -39,6 +41,7 @@ struct ReportBuilder {
         )
         report.reclaimHidden = variant.reclaimHidden
         report.digestMap = digestMap(images)
+        report.cache = cache
         if variant.reclaimHidden { report.unsharedByReclaim = unsharedByReclaim(images) }
         return report
     }
