@@ -141,6 +141,23 @@ import Testing
         #expect(third.report.cache?.layers == CacheReport.Lookups(hits: 2, misses: 0))
     }
 
+    @Test func damagedBlobUnderADamagedEntryIsRewrittenToo() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let (input, _) = try Self.fleet(fixture)
+        let cache = fixture.path("cache")
+        let first = try await Self.rewrite(input, fixture, cache: cache)
+        for path in try Self.entries(cache, "layers") { try Self.truncate(path) }
+        for path in try Self.entries(cache, "blobs/sha256") { try Self.flipLastByte(path) }
+        let second = try await Self.rewrite(input, fixture, cache: cache)
+        #expect(second.report.cache?.layers == CacheReport.Lookups(hits: 0, misses: 2))
+        // The blob left under the removed entry was read before being kept: the next run finds good ones.
+        let third = try await Self.rewrite(input, fixture, cache: cache)
+        #expect(third.report.cache?.layers == CacheReport.Lookups(hits: 2, misses: 0))
+        #expect(third.report.warnings.isEmpty)
+        #expect(try LayoutFixture.files(under: third.output) == LayoutFixture.files(under: first.output))
+    }
+
     @Test func anotherBuildsCacheIsIgnored() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }

@@ -125,6 +125,9 @@ final class DirectoryLayerCache: LayerCache, @unchecked Sendable {
         guard isEnabled, let file = store.storedFile(layer.descriptor.digest) else { return }
         do {
             let blobPath = "\(root)/blobs/sha256/\(layer.descriptor.digest.encoded)"
+            // A blob already there is another run's (the same bytes) or a damaged one left by an entry that was
+            // removed: read it before trusting it.
+            if access(blobPath, F_OK) == 0 && !Self.holds(blobPath, layer.descriptor) { unlink(blobPath) }
             if access(blobPath, F_OK) != 0 {
                 try CacheEntryFile.publish(at: blobPath) { sink in
                     _ = try VerifyingBlobSource(file: try FileSource(path: file), descriptor: layer.descriptor)
@@ -227,6 +230,17 @@ final class DirectoryLayerCache: LayerCache, @unchecked Sendable {
         case OCIError.sizeMismatch, OCIError.sizeExceeded, OCIError.digestMismatch: true
         case ByteIOError.open, ByteIOError.read, ByteIOError.notRegularFile: true
         default: false
+        }
+    }
+
+    /// Whether the file at `path` is the blob `descriptor` names (read whole to tell).
+    private static func holds(_ path: String, _ descriptor: Descriptor) -> Bool {
+        do {
+            _ = try VerifyingBlobSource(file: try FileSource(path: path), descriptor: descriptor).copy(
+                to: CountingSink())
+            return true
+        } catch {
+            return false
         }
     }
 
