@@ -63,9 +63,12 @@ fixture_shares_layers() {
     # The deleter's top layer hides base files; extra-py's adds Python sources of its own.
     local top
     top=$(skopeo inspect --raw "oci:$FLEET:deleter" | jq -r '.layers[3].digest | sub("sha256:"; "")')
-    tar tzf "$FLEET/blobs/sha256/$top" | grep -q '/\.wh\.colorsys\.py$'
+    # (Listed to a file first: `tar | grep -q` under pipefail fails when grep exits early.)
+    tar tzf "$FLEET/blobs/sha256/$top" >"$WORK/deleter-top.txt"
+    grep -q '/\.wh\.colorsys\.py$' "$WORK/deleter-top.txt"
     top=$(skopeo inspect --raw "oci:$FLEET:extra-py" | jq -r '.layers[3].digest | sub("sha256:"; "")')
-    tar tzf "$FLEET/blobs/sha256/$top" | grep -q 'fleetpkg/alpha\.py$'
+    tar tzf "$FLEET/blobs/sha256/$top" >"$WORK/extra-py-top.txt"
+    grep -q 'fleetpkg/alpha\.py$' "$WORK/extra-py-top.txt"
 }
 check fleet/fixture-shares-base-venv-app fixture_shares_layers
 
@@ -121,9 +124,9 @@ damaged_entries_ignored_and_rewritten() {
     local root scan layer blob
     root=$(echo "$WORK"/cache/ocislim-*)
     # The largest scan (the base layer's), a rewritten layer's entry, and the largest blob (the base's).
-    scan=$(ls -S "$root"/scans/* | head -n 1)
-    layer=$(ls -S "$root"/layers/* | head -n 1)
-    blob=$(ls -S "$root"/blobs/sha256/* | head -n 1)
+    scan=$(ls -S "$root"/scans/* | sed -n 1p)
+    layer=$(ls -S "$root"/layers/* | sed -n 1p)
+    blob=$(ls -S "$root"/blobs/sha256/* | sed -n 1p)
     flip_byte "$scan" $(($(stat -c %s "$scan") / 2))
     truncate -s 20 "$layer"
     flip_byte "$blob" 1000
@@ -151,7 +154,7 @@ concurrent_runs_one_cache() {
     wait "$first"
     diff -r "$WORK/uncached/deleter" "$WORK/concurrent/deleter"
     diff -r "$WORK/uncached/extra-py" "$WORK/concurrent/extra-py"
-    ! find "$WORK/shared-cache" -name '.tmp-*' | grep -q .
+    [[ -z $(find "$WORK/shared-cache" -name '.tmp-*') ]]
 }
 check fleet/concurrent-runs-one-cache concurrent_runs_one_cache
 
