@@ -24,10 +24,6 @@ PASSED=0
 FAILED=0
 
 source "$ROOT/scripts/lib/checks.sh"
-check() {
-    mkdir -p "$(dirname "$WORK/$1.log")"
-    run_check "$1" "$WORK/$1.log" "$2"
-}
 
 bash scripts/make-fleet-fixture.sh "$FLEET" >/dev/null
 rm -rf "$WORK" && mkdir -p "$WORK"

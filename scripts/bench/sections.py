@@ -1,4 +1,5 @@
 """The sections: each runs its commands against their peers and returns a Section (rows and tables)."""
+import os
 import shlex
 import shutil
 import statistics
@@ -358,7 +359,8 @@ def bench_archives(ctx: Context) -> Section:
 
 # MARK: 7. a fleet sharing a base, with and without --cache
 
-FLEET = Path(".cache/images/fleet")
+# BENCH_FLEET moves the fixture (made there when missing).
+FLEET = Path(os.environ.get("BENCH_FLEET", ".cache/images/fleet"))
 FLEET_IMAGES = ["app", "deleter", "extra-py", "config"]
 FLEET_RUNS = """set -euo pipefail
 fleet=$1 work=$2 ocislim=$3 cache=$4

@@ -154,12 +154,20 @@ final class DirectoryLayerCache: LayerCache, @unchecked Sendable {
 
     // MARK: Eviction
 
-    /// Removes the least recently used files of the whole directory (every build's) until it is within the bound.
+    /// Removes the least recently used entries of every build's directory (`ocislim-*`; nothing else in the
+    /// directory is touched) until they are within the bound.
     func finish() {
         guard let maxSize else { return }
         var files: [(path: String, size: Int64, time: Int)] = []
         let stale = Int(Date().timeIntervalSince1970) - 3600
-        for relative in FileManager.default.enumerator(atPath: directory)?.compactMap({ $0 as? String }) ?? [] {
+        let builds = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasPrefix("ocislim-")
+        }
+        let relativePaths = builds.flatMap { build in
+            (FileManager.default.enumerator(atPath: "\(directory)/\(build)")?.compactMap { $0 as? String } ?? [])
+                .map { "\(build)/\($0)" }
+        }
+        for relative in relativePaths {
             let path = "\(directory)/\(relative)"
             var status = stat()
             guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
