@@ -46,6 +46,12 @@ extension RewriteReport {
                     + "(\(ByteCount(unshared.compressedBytes)) compressed): images that share them no longer do, so a "
                     + "fleet stores and pulls them once more per image; --keep-layers or --keep-layers-of keeps them")
         }
+        for referrer in referrers where referrer.action != .unchanged {
+            let target = referrer.newDigest.map { " → \($0.short)" } ?? ""
+            lines.append(
+                "\(referrer.class.rawValue) \(referrer.digest.short) (\(referrer.kind.rawValue)) of "
+                    + "\(referrer.subject.old.short): \(referrer.action.rawValue)\(target)")
+        }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }
