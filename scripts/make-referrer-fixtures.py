@@ -310,9 +310,20 @@ def notation_signature(layout: Layout, subject: dict) -> dict:
                     annotations={"io.cncf.notary.x509chain.thumbprint#S256": thumbprint})
 
 
-def in_toto_referrer(layout: Layout, subject: dict, name: str) -> dict:
-    """An unsigned in-toto statement attached as an OCI 1.1 referrer (as `oras attach` or `regctl` write it)."""
-    data = statement(subject, name, "https://spdx.dev/Document", SPDX)
+def in_toto_referrer(layout: Layout, subject: dict, name: str, namespace: bool = False) -> dict:
+    """An unsigned in-toto statement attached as an OCI 1.1 referrer (as `oras attach` or `regctl` write it). Its
+    predicate comes before its subject; with `namespace` it names the image digest too (an SBOM's documentNamespace,
+    as syft writes it): relinking changes the subject only, never the predicate."""
+    predicate = SPDX
+    if namespace:
+        predicate = {**SPDX, "documentNamespace": f"https://anchore.com/syft/image/{name}@{subject['digest']}"}
+    value = {
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": "https://spdx.dev/Document",
+        "predicate": predicate,
+        "subject": [{"name": name, "digest": {"sha256": hex_of(subject)}}],
+    }
+    data = json.dumps(value, indent=2).encode() + b"\n"
     layer = layout.blob(data, IN_TOTO, annotations={"in-toto.io/predicate-type": "https://spdx.dev/Document"})
     return referrer(layout, subject, IN_TOTO, [layer])
 
@@ -356,7 +367,8 @@ def main() -> None:
 
     layout = Layout(os.path.join(out, "nested"))
     app = image(layout, "app")
-    nested_index(layout, [in_toto_referrer(layout, app, "app"), app, unknown_referrer(layout, app)], "latest")
+    nested_index(layout, [in_toto_referrer(layout, app, "app", namespace=True), app, unknown_referrer(layout, app)],
+                 "latest")
     layout.finish()
 
     layout = Layout(os.path.join(out, "loose"))

@@ -10,8 +10,9 @@ struct ReferrerOptions: ParsableArguments {
             discussion: """
                 Signatures are cosign's (sha256-HEX.sig and .att tags, sigstore bundles), notation's, any signed \
                 envelope, and artifacts of a type ocislim does not know. They cannot survive a content change. A \
-                signature of an image that turns out unchanged keeps its digest and stays as it is under every \
-                policy. Re-sign the new digests (--digestfile) with cosign sign or notation sign.
+                signature of an image that turns out unchanged stays as it is (its image keeps its digest); refuse \
+                decides before the layers are read, so it counts every signature of an image selected for \
+                rewriting. Re-sign the new digests (--digestfile) with cosign sign or notation sign.
                 """,
             valueName: "policy"
         ))

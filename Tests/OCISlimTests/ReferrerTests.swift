@@ -228,6 +228,22 @@ import Testing
         #expect(referrer["subject"]?["size"] == children[1]["size"])
         #expect(report.referrers.map(\.class) == [.attestation, .unknown])
         #expect(report.referrers.map(\.action) == [.relinked, .dropped])
+
+        // The statement's predicate (before its subject here) names the old digest too; it stays as it was.
+        let input = Self.fixture("nested")
+        let inputReferrer = try Self.entries(input, Self.digest(Self.entries(input).first))[0]
+        let before = try Self.blob(
+            input, Self.digest(LayoutFixture.document(input, Self.digest(inputReferrer))["layers"]?.arrayValue?.first))
+        let after = try Self.blob(output, Self.digest(referrer["layers"]?.arrayValue?.first))
+        let (old, new) = (app.manifest.old.encoded, app.manifest.new.encoded)
+        #expect(
+            String(decoding: after, as: UTF8.self).replacingOccurrences(of: new, with: old)
+                == String(decoding: before, as: UTF8.self))
+        #expect(
+            String(decoding: after, as: UTF8.self).contains("@sha256:\(old)\""),
+            "the predicate still names the old digest")
+        let statement = try JSONValue.parse(after, what: "statement")
+        #expect(statement["subject"]?.arrayValue?.first?["digest"]?["sha256"]?.stringValue == new)
         try LayoutFixture.checkLayout(output)
     }
 
