@@ -198,6 +198,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratch.path("out")))
     }
 
+    /// The refusal comes before any layer is read: a layer that would fail the scan is never reached.
+    @Test func refusalComesBeforeTheScan() async throws {
+        let scratch = try LayoutFixture.make()
+        defer { scratch.cleanUp() }
+        let layout = scratch.path("in")
+        try FileManager.default.copyItem(atPath: Self.fixture("notation"), toPath: layout)
+        let image = try LayoutFixture.document(layout, Self.digest(Self.entries(layout).first))
+        let layer = try Self.digest(image["layers"]?.arrayValue?.first)
+        try Data("not a layer".utf8).write(to: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(layer.encoded)"))
+        await #expect(throws: ReferrerError.self) {
+            _ = try await Self.rewrite(
+                "notation", into: scratch, policy: ReferrerPolicy(signatures: .refuse), input: layout)
+        }
+        await #expect(throws: RewriteError.self, "without refuse, the scan finds the broken layer") {
+            _ = try await Self.rewrite("notation", into: scratch, input: layout)
+        }
+    }
+
     // MARK: notation, OCI referrers, loose blobs
 
     @Test func notationSignaturesAreDropped() async throws {

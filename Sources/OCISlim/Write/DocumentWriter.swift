@@ -212,7 +212,9 @@ struct DocumentWriter<Store: BlobStore> {
                 layers.append(layer)
             }
         }
-        let config = try relinkConfig(manifest.config, layers: zip(manifest.layers, layers))
+        let renamed = Dictionary(
+            zip(manifest.layers, layers).map { ($0.digest, $1.digest) }, uniquingKeysWith: { first, _ in first })
+        let config = try relinkConfig(manifest.config, renamed: renamed)
         guard config != manifest.config || layers != manifest.layers || manifest.subject != nil else {
             return try store(referrer.manifestBytes, as: referrer.descriptor)
         }
@@ -225,13 +227,10 @@ struct DocumentWriter<Store: BlobStore> {
         return try store(patched, as: referrer.descriptor)
     }
 
-    /// The config of a relinked referrer: an image config whose diff_ids name relinked layers gets the new digests;
-    /// any other config is copied.
-    private mutating func relinkConfig(
-        _ config: Descriptor, layers: Zip2Sequence<[Descriptor], [Descriptor]>
-    ) throws -> Descriptor {
+    /// The config of a relinked referrer: an image config whose diff_ids name relinked layers (old → new digest in
+    /// `renamed`) gets the new digests; any other config is copied.
+    private mutating func relinkConfig(_ config: Descriptor, renamed: [Digest: Digest]) throws -> Descriptor {
         guard source.hasBlob(config.digest) else { return config }
-        let renamed = Dictionary(layers.map { ($0.digest, $1.digest) }, uniquingKeysWith: { first, _ in first })
         guard MediaType.isImageConfig(config.mediaType), renamed.contains(where: { $0.key != $0.value }) else {
             try store.copy(config, from: source)
             return config

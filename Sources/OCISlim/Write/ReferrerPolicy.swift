@@ -85,8 +85,7 @@ public enum ReferrerError: Error, CustomStringConvertible {
         switch self {
         case .signaturesRefused(let refused):
             "--signatures refuse: \(refused.count) signature\(refused.count == 1 ? "" : "s") would no longer verify: "
-                + refused.map { "\($0.digest) (\($0.referrerClass.rawValue) of \($0.subject))" }
-                .joined(separator: ", ")
+                + refused.map(\.description).joined(separator: ", ")
         case .subjectIsAncestor(let referrer, let subject):
             "manifest \(referrer) refers to \(subject), which lists it or refers back to it: a referrer cannot name "
                 + "a document above it"
@@ -99,4 +98,16 @@ public struct RefusedReferrer: Sendable, Equatable {
     public let digest: Digest
     public let referrerClass: ReferrerClass
     public let subject: Digest
+
+    /// Makes an entry.
+    public init(digest: Digest, referrerClass: ReferrerClass, subject: Digest) {
+        self.digest = digest
+        self.referrerClass = referrerClass
+        self.subject = subject
+    }
+
+    /// How the refusal names it: "sha256:… (signature of sha256:…)", or "unknown artifact" for an unknown type.
+    var description: String {
+        "\(digest) (\(referrerClass == .unknown ? "unknown artifact" : "signature") of \(subject))"
+    }
 }
