@@ -22,7 +22,8 @@ with identical plain and optimized bytecode, which dedup hardlinks), plus referr
               and an artifact of a type no tool here knows.
               https://github.com/opencontainers/image-spec/blob/v1.1.0/manifest.md (subject, artifactType)
   loose/      an image whose attestation and signature referrers are only loose blobs (listed nowhere), as a registry
-              mirror or `oras copy` can leave them; `ocislim rewrite --scan-blobs` finds them.
+              mirror or `oras copy` can leave them; `ocislim rewrite --scan-blobs` finds them. Beside them, the
+              signature of an image the layout no longer holds, which is not this image's.
 
 Signatures carry made-up bytes (nothing here verifies them); every document is deterministic, so running the script
 again writes the same bytes.
@@ -376,6 +377,8 @@ def main() -> None:
     layout.entries.append({**app, "annotations": {REF_NAME: "app"}})
     in_toto_referrer(layout, app, "app")
     sigstore_bundle(layout, app)
+    # The signature of an image no longer in the layout (garbage a layout kept): not a referrer of this image.
+    sigstore_bundle(layout, {"mediaType": OCI_MANIFEST, "digest": "sha256:" + "e" * 64, "size": 1234})
     layout.finish()
 
 

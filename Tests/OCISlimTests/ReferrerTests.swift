@@ -266,7 +266,8 @@ import Testing
     }
 
     /// `--scan-blobs` finds referrers listed nowhere: the attestation is relinked and listed in `index.json`, the
-    /// signature reported and left out. Without it, they are neither reported nor carried.
+    /// signature reported and left out; a signature of an image the layout no longer holds is not this image's.
+    /// Without `--scan-blobs`, they are neither reported nor carried.
     @Test func looseReferrersNeedScanBlobs() async throws {
         let scratch = try LayoutFixture.make()
         defer { scratch.cleanUp() }
@@ -276,6 +277,7 @@ import Testing
 
         let (report, output) = try await Self.rewrite("loose", into: scratch, policy: ReferrerPolicy(scanBlobs: true))
         let app = try #require(report.images.first)
+        #expect(report.referrers.count == 2)
         #expect(report.referrers.allSatisfy { $0.loose })
         #expect(Set(report.referrers.map(\.action)) == [.relinked, .dropped])
         let relinked = try #require(report.referrers.first { $0.action == .relinked })

@@ -140,7 +140,8 @@ package struct GraphReader {
     }
 
     /// The referrers among the blobs no document of `graph` lists (`--scan-blobs`): each blob small enough to be a
-    /// manifest is read as one, and kept if it names a subject. Blobs that are not manifests are skipped.
+    /// manifest is read as one, and kept if it names a document of `graph` as its subject. Blobs that are not
+    /// manifests, and referrers of documents no longer in the image (garbage a layout kept), are skipped.
     private func looseReferrers(besides graph: ImageGraph) throws -> [ReferrerNode] {
         var listed = Set(graph.keys.keys)
         for node in graph.nodes.values {
@@ -158,8 +159,8 @@ package struct GraphReader {
             let descriptor = Descriptor(mediaType: MediaType.ociManifest, digest: blob.digest, size: blob.size)
             guard let bytes = try? source.readDocument(descriptor),
                 let manifest = try? ImageManifest.read(bytes, listedAs: MediaType.ociManifest, what: "blob"),
-                let (kind, subject) = ReferrerDetector.subject(
-                    of: descriptor, manifest: manifest)
+                let (kind, subject) = ReferrerDetector.subject(of: descriptor, manifest: manifest),
+                graph.node(subject) != nil
             else { continue }
             var referrer = referrerNode(descriptor, bytes: bytes, manifest: manifest, kind: kind, subject: subject)
             referrer.loose = true
@@ -285,7 +286,7 @@ package struct GraphReader {
     ) -> ReferrerNode {
         ReferrerNode(
             descriptor: descriptor, manifestBytes: bytes, manifest: manifest, kind: kind,
-            referrerClass: ReferrerDetector.classify(manifest, kind: kind), subject: subject,
+            referrerClass: ReferrerDetector.classify(manifest), subject: subject,
             blobs: ([manifest.config] + manifest.layers).filter { source.hasBlob($0.digest) })
     }
 

@@ -115,7 +115,7 @@ enum ReferrerDetector {
     /// The class of a referrer: a signature if its artifact type, a layer's media type or a layer's cosign
     /// annotation says it is signed (cosign's `.sig` and `.att` tags included); an attestation if every layer is an
     /// unsigned statement or SBOM; unknown otherwise.
-    static func classify(_ manifest: ImageManifest, kind: ReferrerKind) -> ReferrerClass {
+    static func classify(_ manifest: ImageManifest) -> ReferrerClass {
         let layerTypes = manifest.layers.map(\.mediaType)
         let types = layerTypes + [manifest.artifactType].compactMap { $0 }
         if types.contains(where: isSigned)
