@@ -216,6 +216,21 @@ import Testing
         }
     }
 
+    /// An input reference that selects one image leaves its cosign tags behind, and says so.
+    @Test func tagsLeftBySelectionAreNamed() async throws {
+        let scratch = try LayoutFixture.make()
+        defer { scratch.cleanUp() }
+        let layout = Self.fixture("cosign")
+        let (report, _) = try await Self.rewrite("cosign", into: scratch, input: "oci:\(layout):app")
+        let entries = try Self.entries(layout)
+        let tags = entries[2...4].compactMap { $0["annotations"]?["org.opencontainers.image.ref.name"]?.stringValue }
+        #expect(report.referrers.isEmpty)
+        #expect(
+            report.warnings.contains(
+                "the input reference selects part of \(layout); the cosign tags of what it selects are not carried: "
+                    + tags.joined(separator: ", ") + " (read the whole layout to act on them)"))
+    }
+
     // MARK: notation, OCI referrers, loose blobs
 
     @Test func notationSignaturesAreDropped() async throws {

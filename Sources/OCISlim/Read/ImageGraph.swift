@@ -119,6 +119,7 @@ package struct GraphReader {
         if chosen.count != listed.manifests.count {
             bytes = try DocumentPatcher.index(listedBytes, keeping: chosen, what: source.indexName)
             index = try ImageIndex.read(bytes, listedAs: nil, what: source.indexName)
+            warnOfTagsLeft(listed: listed, chosen: chosen)
         }
         var walk = Walk(reader: self)
         for descriptor in index.manifests {
@@ -137,6 +138,22 @@ package struct GraphReader {
             absent: absent.sorted { $0.digest < $1.digest }, referrers: walk.referrers, keys: walk.keys)
         if scanBlobs { graph.looseReferrers = try looseReferrers(besides: graph) }
         return graph
+    }
+
+    /// Says which cosign tags of the chosen images the input reference leaves behind: the output holds only what it
+    /// selects, so they are not carried (nor acted on), and that must not go unsaid.
+    private func warnOfTagsLeft(listed: ImageIndex, chosen: [Int]) {
+        let chosenDigests = Set(chosen.map { listed.manifests[$0].digest })
+        let left = listed.manifests.enumerated().compactMap { position, entry -> String? in
+            guard !chosen.contains(position), let tag = entry.referenceName,
+                let subject = ReferrerDetector.cosignSubject(tag: tag), chosenDigests.contains(subject)
+            else { return nil }
+            return tag
+        }
+        guard !left.isEmpty else { return }
+        warn(
+            "the input reference selects part of \(source.name); the cosign tags of what it selects are not "
+                + "carried: \(left.joined(separator: ", ")) (read the whole layout to act on them)")
     }
 
     /// The referrers among the blobs no document of `graph` lists (`--scan-blobs`): each blob small enough to be a
