@@ -8,7 +8,7 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults \
+.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-fleet e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults \
 	demo bench bench-memory fuzz fuzz-build fuzz-short sanitize clean static install uninstall man image e2e-ship
 
 all: build
@@ -35,7 +35,7 @@ format:
 ## image shape through the real loaders (a sharp subset of shapes: ARCHIVE_SHAPES=all for every one, as CI runs it),
 ## then the install and ocislim's own image, then the fault tests (SIGKILL, signals, a full disk, EIO, short writes,
 ## a read-only parent, two runs at once), then a short fuzz pass (10 s per libFuzzer target).
-test: unit e2e e2e-selection e2e-referrers e2e-archives e2e-verify e2e-ship faults fuzz-short
+test: unit e2e e2e-selection e2e-referrers e2e-fleet e2e-archives e2e-verify e2e-ship faults fuzz-short
 
 # `swift build --build-tests` first: `swift test`'s own build does not rerun the BuildInfo plugin's prebuild
 # command, so after a commit it would test a binary that still names the previous one.
@@ -53,6 +53,12 @@ faults: release
 ## --replace, --platform; checked with oci-image-tool and skopeo.
 e2e-selection: release
 	OCISLIM=$(OCISLIM) bash scripts/e2e-selection.sh
+
+## The layer cache on a fleet sharing the real image's layers (issue 11; scripts/make-fleet-fixture.sh builds it once
+## into .cache/images/fleet): each shared layer scanned and rewritten once, outputs byte-identical to uncached runs,
+## damaged entries ignored and rewritten, two runs sharing one cache at once.
+e2e-fleet: release
+	OCISLIM=$(OCISLIM) bash scripts/e2e-fleet.sh
 
 ## Signatures and attestations (issue 11) on the small layouts of testdata/referrers (scripts/make-referrer-fixtures.py):
 ## relinked, dropped, kept and refused (exit 3), checked with oci-image-tool, umoci and skopeo; under a minute.

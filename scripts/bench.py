@@ -33,6 +33,10 @@ command fails):
                image grows), (a') umoci squash: the same rootfs repacked into a new one-layer image (the smallest
                image umoci can make), and (b) scripts/peer-tarfile-filter.py (Python tarfile + gzip level 6). Wall
                time and total compressed layer size against ocislim, for information.
+  fleet        The four images of scripts/make-fleet-fixture.sh (the real image's layers shared, one upper layer
+               each but the first; two with --quick) rewritten one after another with drop-bytecode: through one
+               --cache, empty at the start, against the same runs without a cache and against the first image
+               alone. For information.
   components   ocislim's building blocks alone (`ocislim-bench`, built with ocislim): SHA-256 against `openssl
                speed -evp sha256`, gzip inflate (ISA-L) against `igzip -dc` and `gzip -dc`, gzip deflate on 1 and
                all cores against `pigz -6 -p1` / `-p$(nproc)`, over the real image's base layer. For information,

@@ -30,12 +30,8 @@ validate_tag() {
     rm -rf "$one"
 }
 
-# check NAME FUNCTION: run_check (scripts/lib/checks.sh) with the log under $WORK.
+# check NAME FUNCTION (scripts/lib/checks.sh): run_check with the log under $WORK.
 source "$ROOT/scripts/lib/checks.sh"
-check() {
-    mkdir -p "$(dirname "$WORK/$1.log")"
-    run_check "$1" "$WORK/$1.log" "$2"
-}
 
 bash scripts/make-test-image.sh "$IMG" >/dev/null
 rm -rf "$WORK" && mkdir -p "$WORK"

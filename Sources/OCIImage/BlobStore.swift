@@ -12,6 +12,13 @@ public protocol BlobStore: Sendable {
     /// read the blob and checked it against its digest (a scanned layer): a store that keeps nothing need not read
     /// it again.
     func copy(_ descriptor: Descriptor, from source: any ImageSource, threads: Int, verifiedBefore: Bool) throws
+    /// Stores the file at `path` as the blob `descriptor` names, verifying it by reading it: a store on the file's
+    /// filesystem hard-links it when `mayLink` (no bytes written), any other copies it. Throws `OCIError`'s size or
+    /// digest mismatch, storing nothing, when the file is not that blob.
+    func adopt(file path: String, as descriptor: Descriptor, mayLink: Bool) throws
+    /// The file holding a blob this store has committed, for a cache to keep a copy; nil for a store that keeps
+    /// nothing.
+    func storedFile(_ digest: Digest) -> String?
 }
 
 extension BlobStore {
@@ -64,12 +71,50 @@ public struct LayoutBlobStore: BlobStore {
     /// With `threads` of 2 or more the blob is read and verified on a thread of its own while this one writes.
     public func copy(_ descriptor: Descriptor, from source: any ImageSource, threads: Int, verifiedBefore: Bool) throws
     {
+        if let file = source.blobFile(descriptor.digest) {
+            try adopt(file: file, as: descriptor, mayLink: true)
+            return
+        }
         let blob = try source.openBlob(descriptor)
         let source: ByteSource = threads > 1 ? ReadAheadSource(upstream: blob) : blob
         let writer = try makeWriter(verifiedDigest: descriptor.digest)
         // The source throws at its end unless the bytes had the descriptor's digest; the blob is then never renamed.
         try source.copy(to: writer)
         _ = try writer.commit()
+    }
+
+    /// Hard-links `path` in as the blob when `mayLink` and the filesystem allows it, then reads the linked file to
+    /// verify it (the output stays correct if `path` is deleted later); copies it, verified, otherwise.
+    public func adopt(file path: String, as descriptor: Descriptor, mayLink: Bool) throws {
+        let finalPath = "\(directory)/\(descriptor.digest.encoded)"
+        let temporaryPath = "\(directory)/.partial-\(UUID().uuidString)"
+        // A blob already there keeps its file (the writer's commit sees it); linking onto it would leave the link.
+        guard mayLink, access(finalPath, F_OK) != 0, link(path, temporaryPath) == 0 else {
+            let writer = try makeWriter(verifiedDigest: descriptor.digest)
+            // The source throws at its end unless the bytes had the descriptor's digest; the blob is then never
+            // renamed.
+            try VerifyingBlobSource(file: try FileSource(path: path), descriptor: descriptor).copy(to: writer)
+            _ = try writer.commit()
+            return
+        }
+        do {
+            // The linked inode is what the output holds: read it, not the name it came from.
+            _ = try VerifyingBlobSource(file: try FileSource(path: temporaryPath), descriptor: descriptor)
+                .copy(to: CountingSink())
+        } catch {
+            unlink(temporaryPath)
+            throw error
+        }
+        guard rename(temporaryPath, finalPath) == 0 else {
+            let code = errno
+            unlink(temporaryPath)
+            throw OCIError.output(path: finalPath, reason: ByteIOError.reason(code))
+        }
+    }
+
+    public func storedFile(_ digest: Digest) -> String? {
+        let path = "\(directory)/\(digest.encoded)"
+        return access(path, F_OK) == 0 ? path : nil
     }
 
     /// Whether a blob is already stored.
@@ -94,6 +139,13 @@ public struct CountingBlobStore: BlobStore {
         // The source throws at its end unless the bytes have the descriptor's size and digest.
         _ = try source.openBlob(descriptor).copy(to: CountingSink())
     }
+
+    /// Reads the file to verify it; keeps nothing.
+    public func adopt(file path: String, as descriptor: Descriptor, mayLink: Bool) throws {
+        _ = try VerifyingBlobSource(file: try FileSource(path: path), descriptor: descriptor).copy(to: CountingSink())
+    }
+
+    public func storedFile(_ digest: Digest) -> String? { nil }
 }
 
 /// Where a writer's digest comes from: hashing what is written, or the caller, who checked the bytes against it.

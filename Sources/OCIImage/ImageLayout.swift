@@ -74,6 +74,13 @@ public struct ImageLayout: ImageSource {
 
     public func blobLocation(_ digest: Digest) -> String { blobPath(digest) }
 
+    /// The blob's file, when it is a regular file (the copy verifies it).
+    public func blobFile(_ digest: Digest) -> String? {
+        var status = stat()
+        guard lstat(blobPath(digest), &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return blobPath(digest)
+    }
+
     /// The regular files of `blobs/sha256` whose names are digests, in digest order; other names are not blobs.
     public func storedBlobs() throws -> [StoredBlob] {
         let directory = "\(path)/blobs/sha256"

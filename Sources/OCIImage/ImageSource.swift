@@ -21,6 +21,9 @@ public protocol ImageSource: Sendable {
     func hasBlob(_ digest: Digest) -> Bool
     /// Where a missing blob would be, for messages.
     func blobLocation(_ digest: Digest) -> String
+    /// The file holding a blob as it is, when the source keeps each blob in a file of its own (a layout directory),
+    /// so a copy of it may be a hard link; nil otherwise.
+    func blobFile(_ digest: Digest) -> String?
     /// Opens a blob for streaming; the source throws at its end if size or digest differ from the descriptor.
     func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource
     /// The names an image listed in the index answers to, for selection by reference (`oci:DIR:NAME`,
@@ -56,6 +59,8 @@ extension ImageSource {
     }
 
     public var allowsAbsentManifests: Bool { false }
+
+    public func blobFile(_ digest: Digest) -> String? { nil }
 
     public func storedBlobs() throws -> [StoredBlob] { [] }
 

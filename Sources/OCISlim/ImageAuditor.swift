@@ -26,15 +26,17 @@ public struct ImageAuditor: Sendable {
         input: String, platforms: [Platform] = [], variants: [StrategyVariant] = ImageAuditor.allVariants,
         minimumLayerSaving: Int64 = 0,
         compression: OutputCompression = .keep, compressionLevel: Int32? = nil, jobs: Int? = nil,
-        progress: any ProgressReporter = SilentProgress()
+        progress: any ProgressReporter = SilentProgress(), cache: CacheSettings? = nil
     ) {
         self.input = input
         self.platforms = platforms
         self.variants = variants
-        settings = RunSettings(
+        var settings = RunSettings(
             minimumLayerSaving: minimumLayerSaving, compression: compression, compressionLevel: compressionLevel,
             jobs: jobs, progress: progress
         )
+        settings.cache = cache
+        self.settings = settings
     }
 
     /// Scans every layer once, then rewrites it once per strategy into a store that keeps nothing.
@@ -63,7 +65,10 @@ public struct ImageAuditor: Sendable {
             )
             reports.append(AuditReport.Entry(name: variant.name, report: report))
         }
-        return AuditReport(input: input, strategies: reports)
+        pipeline.cache.finish()
+        // The cache's counts are the whole run's: once, at the top.
+        for index in reports.indices { reports[index].report.cache = nil }
+        return AuditReport(input: input, strategies: reports, cache: pipeline.cache.summary)
     }
 }
 
@@ -83,4 +88,6 @@ public struct AuditReport: Codable, Sendable {
     public var input: String
     /// One entry per strategy, in the order compared.
     public var strategies: [Entry]
+    /// With `--cache`: what the cache held and saved over the whole audit; absent without it.
+    public var cache: CacheReport?
 }

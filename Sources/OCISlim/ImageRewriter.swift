@@ -61,6 +61,7 @@ public struct ImageRewriter: Sendable {
                 FinishedOutput(
                     indexBytes: documents.indexBytes, layoutMarker: try source.layoutMarkerBytes(),
                     documents: documents, source: source))
+            pipeline.cache.finish()
             return report
         } catch {
             output.discard()
@@ -94,6 +95,8 @@ struct RewritePipeline: Sendable {
     let graph: ImageGraph
     let warnings = WarningLog()
     let compiler: BytecodeCompiler?
+    /// `--cache`: scans and rewritten layers kept between runs (`NoLayerCache` without it).
+    let cache: any LayerCache
 
     /// Reads the source's documents (verified), keeping the images `selection` picks, and checks the output
     /// compression suits them.
@@ -105,6 +108,8 @@ struct RewritePipeline: Sendable {
         self.settings = settings
         self.compiler = compiler
         let warnings = warnings
+        cache =
+            settings.cache.map { DirectoryLayerCache(settings: $0, warn: { warnings.add($0) }) } ?? NoLayerCache()
         graph = try GraphReader(
             source: source, selection: selection, scanBlobs: scanBlobs, warn: { warnings.add($0) }
         ).read()
@@ -122,9 +127,17 @@ struct RewritePipeline: Sendable {
             threads: settings.jobs
         )
         let progress = settings.progress
+        let cache = cache
+        let compilerVersion = compiler?.version
         let scanned = try await concurrentMap(toScan, jobs: settings.jobs) { descriptor in
+            let key = ScanKey(
+                blob: descriptor.digest, hashContents: hashContents, hashSources: hashSources,
+                compiler: hashSources ? compilerVersion : nil)
+            if let cached = cache.scan(for: key) { return cached }
             do {
-                return try progress.run(ProgressStep("scan", descriptor)) { try scanner.scan(descriptor) }
+                let layer = try progress.run(ProgressStep("scan", descriptor)) { try scanner.scan(descriptor) }
+                cache.store(layer, for: key)
+                return layer
             } catch {
                 throw RewriteError.layer(descriptor.digest, underlying: error)
             }
@@ -210,30 +223,42 @@ struct RewritePipeline: Sendable {
         let progress = settings.progress
         let source = source
         let compression = settings.compression
+        let level = settings.compressionLevel
         let threads = settings.jobs
+        let cache = cache
+        let compiler = compiler
         let results = try await concurrentMap(jobs, jobs: settings.jobs) { job -> RewrittenLayer in
             guard let scan = scans[job.descriptor.digest] else { preconditionFailure("every layer is scanned") }
             let target = compression.target(for: job.descriptor, current: scan.codec)
             do {
-                switch (job.plan.isUnchanged, target == scan.codec) {
-                case (true, true):
-                    // The scan read and verified this blob.
+                if job.plan.isUnchanged && target == scan.codec {
+                    // Verified again unless the scan read it this run (a scan from the cache did not).
                     try progress.run(ProgressStep("copy", job.descriptor)) {
-                        try store.copy(job.descriptor, from: source, threads: threads, verifiedBefore: true)
+                        try store.copy(job.descriptor, from: source, threads: threads, verifiedBefore: scan.readThisRun)
                     }
                     return RewrittenLayer(
                         descriptor: job.descriptor, compression: scan.codec, diffID: scan.diffID,
                         uncompressedSize: scan.uncompressedSize
                     )
-                case (true, false):
-                    return try progress.run(ProgressStep("recompress", job.descriptor)) {
+                }
+                let key = LayerKey(
+                    input: job.descriptor.digest, plan: job.plan, compression: target, level: level,
+                    compiler: compiler.map { "\($0.executable) \($0.version)" })
+                if let cached = try cache.rewrittenLayer(
+                    for: key, input: job.descriptor, inputTarSize: scan.uncompressedSize, into: store)
+                {
+                    return cached
+                }
+                let layer =
+                    try job.plan.isUnchanged
+                    ? progress.run(ProgressStep("recompress", job.descriptor)) {
                         try rewriter.recompress(job.descriptor, scanned: scan, to: target)
                     }
-                case (false, _):
-                    return try progress.run(ProgressStep("rewrite", job.descriptor)) {
+                    : progress.run(ProgressStep("rewrite", job.descriptor)) {
                         try rewriter.rewrite(job.descriptor, scanned: scan, plan: job.plan, to: target)
                     }
-                }
+                cache.store(layer, for: key, from: store)
+                return layer
             } catch {
                 throw RewriteError.layer(job.descriptor.digest, underlying: error)
             }
@@ -276,6 +301,7 @@ struct RewritePipeline: Sendable {
         for entry in graph.index.manifests {
             if let name = source.names(of: entry).first { builder.listedNames[entry.digest] = name }
         }
+        builder.cache = cache.summary
         return builder.build()
     }
 }

@@ -15,6 +15,8 @@ public struct RunSettings: Sendable {
     public var jobs: Int
     /// Follows each step of long work (a progress display); called from any task.
     public var progress: any ProgressReporter
+    /// `--cache`: where scans and rewritten layers are kept between runs; nil for none.
+    public var cache: CacheSettings?
 
     /// Makes settings; `jobs` defaults to the number of cores.
     public init(

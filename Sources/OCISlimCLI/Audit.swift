@@ -69,6 +69,9 @@ extension OCISlimCommand {
         @OptionGroup
         var selection: ImageSelectionOptions
 
+        @OptionGroup(title: "Layer cache")
+        var cacheOptions: CacheOptions
+
         @OptionGroup
         var runOptions: RunOptions
 
@@ -103,7 +106,8 @@ extension OCISlimCommand {
                 input: input, platforms: selection.platforms, variants: variants,
                 minimumLayerSaving: layerSaving.minLayerSaving,
                 compression: compression.output,
-                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.reporter
+                compressionLevel: compression.compressionLevel, jobs: runOptions.jobs, progress: runOptions.reporter,
+                cache: cacheOptions.settings
             )
         }
 

@@ -134,6 +134,9 @@ extension OCISlimCommand {
             ))
         var keepLayersOf: String?
 
+        @OptionGroup(title: "Layer cache")
+        var cacheOptions: CacheOptions
+
         @OptionGroup
         var runOptions: RunOptions
 
@@ -200,6 +203,7 @@ extension OCISlimCommand {
             options.reclaimHidden = reclaimHidden
             options.keepLayers = keepLayers
             options.keepLayersOf = keepLayersOf
+            options.settings.cache = cacheOptions.settings
             options.referrers = referrers.policy
             return options
         }

@@ -2,7 +2,7 @@
 /// digest and the pyc header.
 public struct LayerEntry: Hashable, Sendable {
     /// What the entry is.
-    public enum Kind: Hashable, Sendable { case regular, directory, symlink, hardlink, other }
+    public enum Kind: Hashable, Sendable, Codable { case regular, directory, symlink, hardlink, other }
 
     /// The normalized path.
     public let path: ImagePath

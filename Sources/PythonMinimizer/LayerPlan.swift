@@ -17,7 +17,7 @@ public enum SavingCategory: String, Hashable, Sendable, Codable, CaseIterable, C
 /// What happens to one entry; entries without an action are kept byte for byte. Whether a whiteout must hide a
 /// lower layer's copy of the entry's path, or a `__pysources__` directory entry must come first, are facts about the
 /// layer, not the action: `LayerPlan.hidesLowerCopy` and `LayerPlan.createsSourceDirectory` hold them.
-public enum EntryAction: Hashable, Sendable {
+public enum EntryAction: Hashable, Sendable, Codable {
     /// Left out.
     case drop(SavingCategory)
     /// Replaced by a hardlink to an earlier identical file in the same layer.

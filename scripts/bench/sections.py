@@ -1,4 +1,5 @@
-"""The six sections: each runs its commands against their peers and returns a Section (rows and tables)."""
+"""The sections: each runs its commands against their peers and returns a Section (rows and tables)."""
+import os
 import shlex
 import shutil
 import statistics
@@ -15,7 +16,7 @@ from .targets import (BASELINE_SIZE, LINEAR_TARGET, MEMORY_SAME_MIB, MEMORY_SIZE
                       PASSTHROUGH_TARGET, REWRITE_SIZE_TARGET, REWRITE_TIME_TARGET, SCALING_SIZES)
 
 
-SECTIONS = ["rewrite", "passthrough", "memory", "scaling", "peers", "archives", "components"]
+SECTIONS = ["rewrite", "passthrough", "memory", "scaling", "peers", "archives", "fleet", "components"]
 
 
 @dataclass
@@ -356,7 +357,58 @@ def bench_archives(ctx: Context) -> Section:
                    details, rows, [measurement_table([direct, route]) + "\n\n" + note])
 
 
-# MARK: 7. building blocks against the reference tools
+# MARK: 7. a fleet sharing a base, with and without --cache
+
+# BENCH_FLEET moves the fixture (made there when missing).
+FLEET = Path(os.environ.get("BENCH_FLEET", ".cache/images/fleet"))
+FLEET_IMAGES = ["app", "deleter", "extra-py", "config"]
+FLEET_RUNS = """set -euo pipefail
+fleet=$1 work=$2 ocislim=$3 cache=$4
+shift 4
+options=()
+[[ $cache == - ]] || options=(--cache "$cache")
+mkdir -p "$work"
+for name in "$@"; do
+    "$ocislim" rewrite -q --strategy drop-bytecode "${options[@]}" "oci:$fleet:$name" "$work/$name" > /dev/null
+done
+"""
+
+
+def bench_fleet(ctx: Context) -> Section:
+    """Issue 11's row: N images sharing the real image's layers (scripts/make-fleet-fixture.sh), rewritten one after
+    another through one --cache (empty at the start), against the same runs without a cache and one image alone."""
+    log(f"fleet: fixture {FLEET} (scripts/make-fleet-fixture.sh, cached)")
+    run_checked(["bash", "scripts/make-fleet-fixture.sh", str(FLEET)])
+    images = FLEET_IMAGES[:2] if ctx.quick else FLEET_IMAGES
+    cache = ctx.work / "fleet-cache"
+
+    def runs(label: str, names: list[str], use_cache: bool) -> Measurement:
+        work = ctx.work / f"fleet-{label}"
+        return Measurement(f"{len(names)} image{'s' if len(names) > 1 else ''}, "
+                           + ("one --cache (empty at the start)" if use_cache else "no cache"),
+                           ["bash", "-c", FLEET_RUNS, "fleet", str(FLEET), str(work), ctx.ocislim,
+                            str(cache) if use_cache else "-", *names], prepare=lambda: remove(work, cache))
+
+    alone = runs("alone", images[:1], False)
+    uncached = runs("uncached", images, False)
+    cached = runs("cached", images, True)
+    measure_alternately("fleet", [alone, uncached, cached], ctx.runs)
+    ratio = cached.wall_s / uncached.wall_s
+    rows = [
+        Row("fleet", f"{len(images)} images, one cache vs no cache", seconds(cached.wall_s), seconds(uncached.wall_s),
+            times(ratio), "report", "info"),
+        Row("fleet", f"{len(images)} images with a cache vs one image alone", seconds(cached.wall_s),
+            seconds(alone.wall_s), times(cached.wall_s / alone.wall_s), "report", "info"),
+    ]
+    note = (f"The fleet: {', '.join(images)} from `scripts/make-fleet-fixture.sh` (the real image's three layers "
+            "shared, one upper layer each but app), each rewritten by `ocislim rewrite --strategy drop-bytecode` in "
+            "turn; outputs and the cache are removed before each run (not timed), so the first image fills the cache.")
+    details = {"images": images, "cached_over_uncached": ratio, "cached_over_alone": cached.wall_s / alone.wall_s}
+    return Section("fleet", "A fleet sharing a base: --cache against separate runs (real image, drop-bytecode)",
+                   [alone, uncached, cached], details, rows, [measurement_table([alone, uncached, cached]) + "\n\n" + note])
+
+
+# MARK: 8. building blocks against the reference tools
 
 def openssl_sha256_mb_s() -> float:
     """`openssl speed -evp sha256` on 1 MiB blocks, in MB/s."""
@@ -425,4 +477,4 @@ def bench_components(ctx: Context) -> Section:
 
 SECTION_FUNCTIONS = {"rewrite": bench_rewrite, "passthrough": bench_passthrough, "memory": bench_memory,
                      "scaling": bench_scaling, "peers": bench_peers, "archives": bench_archives,
-                     "components": bench_components}
+                     "fleet": bench_fleet, "components": bench_components}

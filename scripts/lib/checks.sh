@@ -20,3 +20,9 @@ run_check() {
     fi
     return 0
 }
+
+# check NAME FUNCTION — run_check with the log at $WORK/NAME.log (the caller's WORK).
+check() {
+    mkdir -p "$(dirname "$WORK/$1.log")"
+    run_check "$1" "$WORK/$1.log" "$2"
+}

@@ -13,6 +13,8 @@ struct ScannedLayer: Sendable {
     let codec: Compression
     /// libarchive's warnings (names it could not convert, and the like).
     let warnings: [String]
+    /// Whether this run read (and so verified) the blob; false for a scan from `--cache`.
+    var readThisRun = true
 }
 
 /// Reads a layer once, end to end: verifies the blob, decompresses it, reads every tar header, the first bytes of

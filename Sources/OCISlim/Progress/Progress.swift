@@ -68,6 +68,7 @@ struct ObservedImageSource: ImageSource {
     func layoutMarkerBytes() throws -> [UInt8] { try inner.layoutMarkerBytes() }
     func hasBlob(_ digest: Digest) -> Bool { inner.hasBlob(digest) }
     func blobLocation(_ digest: Digest) -> String { inner.blobLocation(digest) }
+    func blobFile(_ digest: Digest) -> String? { inner.blobFile(digest) }
     func names(of entry: Descriptor) -> [String] { inner.names(of: entry) }
     func storedBlobs() throws -> [StoredBlob] { try inner.storedBlobs() }
     func entries(atPosition position: Int, of index: ImageIndex) -> [Int] {

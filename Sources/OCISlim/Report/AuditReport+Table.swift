@@ -43,6 +43,7 @@ extension AuditReport {
                 lines.append("  \(image.name): sources kept: \(kept.joined(separator: ", "))")
             }
         }
+        if let cache { lines += ["", RewriteReport.cacheLine(cache)] }
         return lines.joined(separator: "\n")
     }
 

@@ -14,6 +14,8 @@ struct ReportBuilder {
     let warnings: [String]
     /// Names of the documents `index.json` lists, by their old digest.
     var listedNames: [Digest: String] = [:]
+    /// With `--cache`: its hits and misses.
+    var cache: CacheReport?
 
     func build() -> RewriteReport {
         let images = documents.images.map(imageRow)
@@ -39,6 +41,7 @@ struct ReportBuilder {
         )
         report.reclaimHidden = variant.reclaimHidden
         report.digestMap = digestMap(images)
+        report.cache = cache
         report.referrers = documents.referrers.map(referrerRow)
         report.warnings += report.referrers.filter { $0.action == .kept }.map {
             "\($0.class.rawValue) \($0.digest) (\($0.kind.rawValue)) was kept as asked: it still names "

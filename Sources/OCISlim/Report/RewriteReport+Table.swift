@@ -40,6 +40,7 @@ extension RewriteReport {
             "size: compressed \(Self.sizes(totals.compressedSize)); uncompressed \(Self.sizes(totals.uncompressedSize))"
         )
         if !totals.bytesSaved.isEmpty { lines.append("saved: \(Self.categories(totals.bytesSaved))") }
+        if let cache { lines.append(Self.cacheLine(cache)) }
         if let unshared = unsharedByReclaim {
             lines.append(
                 "note: --reclaim-hidden alone rewrote \(unshared.layers) layer\(unshared.layers == 1 ? "" : "s") "
@@ -56,6 +57,13 @@ extension RewriteReport {
         }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// `--cache`'s line: hits and misses of scans and of rewritten layers, and the tar bytes not processed again.
+    static func cacheLine(_ cache: CacheReport) -> String {
+        "cache \(cache.directory): scans \(cache.scans.hits) hit, \(cache.scans.misses) missed; layers "
+            + "\(cache.layers.hits) hit, \(cache.layers.misses) missed; \(ByteCount(cache.bytesNotRecomputed)) not "
+            + "recomputed"
     }
 
     /// A layer's rows: the old blob, codec and sizes on the first, the new ones under them (`→`), and what was saved

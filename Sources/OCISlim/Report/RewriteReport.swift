@@ -38,6 +38,8 @@ public struct RewriteReport: Codable, Sendable {
     public var totals: Totals
     /// Things the user should know (images copied unchanged, libarchive warnings).
     public var warnings: [String]
+    /// With `--cache`: what the cache held and saved; absent without it.
+    public var cache: CacheReport?
 
     /// What a run that changes nothing says instead of a table of zeros; nil when something changes.
     public var nothingToDo: String? {
