@@ -2,7 +2,9 @@
 # so on a fresh Debian machine `make demo` and `make test` do all the set-up themselves.
 
 SWIFT    ?= swift
-OCISLIM  := .build/release/ocislim
+# The one release build (see `release`): the Swift runtime linked statically, in a build directory of its own.
+RELEASE_SCRATCH := .build-static
+OCISLIM  := $(RELEASE_SCRATCH)/release/ocislim
 IMAGE    := .cache/images/python-debian
 DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
@@ -19,8 +21,11 @@ setup:
 build: setup
 	$(SWIFT) build
 
+# The release build is the static one that `make install` and `make image` ship (the Swift runtime and Foundation
+# linked statically): the end-to-end tests check the very binary that is installed, and `make test` pays for one
+# release build, not two. Its own build directory: the compiler flags differ from the debug build's in .build.
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(RELEASE_SCRATCH)
 
 ## Formatting and lint (.swift-format): `make lint` fails on any finding; `make format` rewrites the tree in place.
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests
@@ -56,13 +61,15 @@ e2e-selection: release
 
 ## `ocislim verify` on the real image (issue 12): each strategy's output imports every module the original does, in
 ## bubblewrap sandboxes, and a deliberately broken rewrite is caught naming exactly its module (exit 5). `make test`
-## verifies the strategy that changes most what Python loads (sourceless); VERIFY_STRATEGIES=all (CI) verifies every
-## strategy and --reclaim-hidden.
+## verifies the strategy that changes most what Python loads (sourceless) on a sample of VERIFY_SAMPLE modules per
+## interpreter (verify --sample: spread over every tree, the broken one's module always in it);
+## VERIFY_STRATEGIES=all VERIFY_SAMPLE=all (CI) verifies every strategy and --reclaim-hidden on every module.
 VERIFY_STRATEGIES ?= sourceless
+VERIFY_SAMPLE ?= 400
 
 e2e-verify: release
 	OCISLIM=$(OCISLIM) $(if $(filter all,$(VERIFY_STRATEGIES)),,E2E_STRATEGIES="$(VERIFY_STRATEGIES)") \
-		bash scripts/e2e-verify.sh
+		E2E_VERIFY_SAMPLE=$(VERIFY_SAMPLE) bash scripts/e2e-verify.sh
 
 ## Every image shape in and out (issue 9): real `docker save` (dockerd 20.10), `ctr images export`, skopeo and scripted
 ## Docker 25+ / crane archives of the real image (made once, cached in .cache/images/archives), each rewritten and
@@ -145,18 +152,17 @@ sanitize: setup
 		--skip $(TSAN_SKIP)
 
 clean:
-	rm -rf .build .build-fuzz .build-asan .build-tsan .cache
+	rm -rf .build $(RELEASE_SCRATCH) .build-fuzz .build-asan .build-tsan .cache
 
-## Install (issue 13): a release binary with the Swift runtime and Foundation linked statically, so that it runs with
-## only the shared C libraries it links (libarchive, libcrypto, zlib, libzstd, libdeflate, ISA-L, libstdc++); a man
-## page made by swift-argument-parser's generate-manual tool from the parser's own help; bash, zsh and fish completions.
-## The static build has a build directory of its own (.build-static): the compiler flags differ from `make release`'s,
-## so sharing .build would recompile everything each time one follows the other.
+## Install (issue 13): the release binary (`make release`: the Swift runtime and Foundation linked statically), so that
+## it runs with only the shared C libraries it links (libarchive, libcrypto, zlib, libzstd, libdeflate, ISA-L,
+## libstdc++); a man page made by swift-argument-parser's generate-manual tool from the parser's own help; bash, zsh
+## and fish completions. `make static` is another name for `make release`.
 ## `make install PREFIX=/usr/local` (DESTDIR=... to stage), `make uninstall` removes exactly what install wrote.
 PREFIX         ?= /usr/local
 DESTDIR        ?=
-STATIC_SCRATCH := .build-static
-STATIC_OCISLIM := $(STATIC_SCRATCH)/release/ocislim
+STATIC_SCRATCH := $(RELEASE_SCRATCH)
+STATIC_OCISLIM := $(OCISLIM)
 MAN_DIR        := $(STATIC_SCRATCH)/man
 # generate-manual is an executable target of swift-argument-parser, not a product, so our package cannot build it;
 # it is built from the package's resolved checkout, in a directory of its own. (`swift package generate-manual`, the
@@ -172,8 +178,7 @@ INSTALL_BASH       = $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ocisl
 INSTALL_ZSH        = $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ocislim
 INSTALL_FISH       = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ocislim.fish
 
-static: setup
-	$(SWIFT) build -c release --static-swift-stdlib --product ocislim --scratch-path $(STATIC_SCRATCH)
+static: release
 
 man: static
 	$(SWIFT) build -c release --package-path $(STATIC_SCRATCH)/checkouts/swift-argument-parser \

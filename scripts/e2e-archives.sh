@@ -2,7 +2,7 @@
 # e2e-archives.sh — end-to-end check of issue 9: `ocislim rewrite` on every `docker save` shape and on an
 # OCI archive, each output checked with the REAL loaders (scripts/archive-loaders.sh).
 #
-#   OCISLIM=path/to/ocislim scripts/e2e-archives.sh          (default: .build/release/ocislim)
+#   OCISLIM=path/to/ocislim scripts/e2e-archives.sh          (default: .build-static/release/ocislim)
 #   E2E_ARCHIVES_SELFTEST=1 scripts/e2e-archives.sh          check the input fixtures themselves (no ocislim)
 #
 # Environment knobs:
@@ -50,7 +50,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 SCRIPTS="$ROOT/scripts"
 
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 SELFTEST=${E2E_ARCHIVES_SELFTEST:-0}
 IMG=${E2E_IMAGE:-.cache/images/python-debian}
 ARCHIVES=${E2E_ARCHIVES:-.cache/images/archives}
@@ -152,7 +152,7 @@ if [[ $(id -u) -ne 0 ]]; then
     FAILED=1; finish; exit 1
 fi
 if [[ $SELFTEST != 1 && ! -x "$OCISLIM" ]]; then
-    echo "e2e-archives: OCISLIM=$OCISLIM is not an executable (build it: swift build -c release)" >&2
+    echo "e2e-archives: OCISLIM=$OCISLIM is not an executable (build it: make release)" >&2
     FAILED=1; finish; exit 1
 fi
 # shellcheck source=scripts/archive-loaders.sh

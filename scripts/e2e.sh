@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e.sh — end-to-end acceptance run of `ocislim rewrite` on a real Debian + Python image.
 #
-#   OCISLIM=path/to/ocislim scripts/e2e.sh        (default: .build/release/ocislim)
+#   OCISLIM=path/to/ocislim scripts/e2e.sh        (default: .build-static/release/ocislim)
 #
 # Environment knobs:
 #   OCISLIM          the binary under test
@@ -50,7 +50,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 SCRIPTS="$ROOT/scripts"
 
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 STRATEGIES=${E2E_STRATEGIES:-"dedup drop-optimized drop-bytecode drop-bytecode+zstd sourceless sourceless+hook"}
 
 # The ocislim arguments of a strategy name as e2e spells it, one per line.
@@ -134,7 +134,7 @@ if [[ $(id -u) -ne 0 ]]; then
     FAILED=1; finish; exit 1
 fi
 if [[ ! -x "$OCISLIM" ]]; then
-    echo "e2e: OCISLIM=$OCISLIM is not an executable (build it: swift build -c release)" >&2
+    echo "e2e: OCISLIM=$OCISLIM is not an executable (build it: make release)" >&2
     FAILED=1; finish; exit 1
 fi
 mkdir -p "$WORK"
