@@ -48,8 +48,13 @@ unit: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# CPython's regression tests (check j) run in `make test` for the strategies that change what Python loads;
+# CPYTHON_STRATEGIES=all (CI) runs them for dedup and drop-optimized too.
+CPYTHON_STRATEGIES ?= drop-bytecode sourceless+hook
+
 e2e: release
-	OCISLIM=$(OCISLIM) E2E_CPYTHON_INFORMATIONAL=$${E2E_CPYTHON_INFORMATIONAL:-0} bash scripts/e2e.sh
+	OCISLIM=$(OCISLIM) E2E_CPYTHON_INFORMATIONAL=$${E2E_CPYTHON_INFORMATIONAL:-0} \
+		E2E_CPYTHON_STRATEGIES="$(CPYTHON_STRATEGIES)" bash scripts/e2e.sh
 
 faults: release
 	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh
@@ -81,11 +86,14 @@ archive-fixtures: setup
 # The shapes `make test` runs through the loaders: Docker 20.10's own save (docker load and run), the Docker 25+ shape
 # (docker load, ctr import), a sparse containerd export (ctr import, absent platform carried), skopeo's (podman, the
 # docker save | ocislim | docker load pipe) and an OCI archive. The others (crane, a plain containerd export, "./"
-# names) are read and written by the unit tests; ARCHIVE_SHAPES=all runs them here too.
+# names) are read and written by the unit tests; ARCHIVE_SHAPES=all runs them here too. `make test` runs python-probe
+# in the first shape only, and checks that the others hold the same diff_ids (the same filesystem); ARCHIVE_SHAPES=all
+# probes every shape.
 ARCHIVE_SHAPES ?= shape1-docker-legacy shape2-docker25 shape3-containerd-sparse shape4-skopeo oci-archive
 
 e2e-archives: release archive-fixtures
-	OCISLIM=$(OCISLIM) $(if $(filter all,$(ARCHIVE_SHAPES)),,E2E_ARCHIVE_SHAPES="$(ARCHIVE_SHAPES)") \
+	OCISLIM=$(OCISLIM) \
+		$(if $(filter all,$(ARCHIVE_SHAPES)),,E2E_ARCHIVE_SHAPES="$(ARCHIVE_SHAPES)" E2E_ARCHIVES_PROBE=first) \
 		bash scripts/e2e-archives.sh
 
 # The loader checks on the fixtures themselves, without ocislim: validates the harness.

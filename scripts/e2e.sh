@@ -14,6 +14,9 @@
 #   E2E_IMAGE        input layout (default: .cache/images/python-debian, built by
 #                    scripts/make-test-image.sh when missing)
 #   E2E_CPYTHON_TESTS 1 (default) runs check j, CPython's own regression tests; 0 skips it
+#   E2E_CPYTHON_STRATEGIES the strategies check j runs for (default: all; `make test` names the two that change what
+#                    Python loads, drop-bytecode and sourceless+hook: dedup only links identical files and
+#                    drop-optimized removes bytecode that the tests, run without -O, never load; CI runs all)
 #   E2E_CPYTHON_INFORMATIONAL 1 (default) also runs check j for strategies it never judges (sourceless,
 #                    whose changed cases are only recorded for review; sourceless+hook runs them anyway,
 #                    its judged traceback/inspect check reads them); `make test` sets 0 to keep its time
@@ -68,6 +71,7 @@ ORIG="$WORK/orig"
 ORIG_CPY="$WORK/orig-cpython-tests"
 CPYTHON_TESTS=${E2E_CPYTHON_TESTS:-1}
 CPYTHON_INFORMATIONAL=${E2E_CPYTHON_INFORMATIONAL:-1}
+CPYTHON_STRATEGIES=${E2E_CPYTHON_STRATEGIES:-all}
 DELETED_PYC=usr/lib/python3.11/__pycache__/colorsys.cpython-311.pyc   # whiteout in layer 3
 SYSTEM_PY=/usr/bin/python3
 VENV_PY=/opt/venv/bin/python
@@ -467,7 +471,8 @@ for S in $STRATEGIES; do
     fi
     # After every check that looks at the rootfs: the tests write temp files (and pycs). The +zstd variant's
     # tars are drop-bytecode's (i-zstd), so its CPython results would be too.
-    if [[ $CPYTHON_TESTS == 1 && $S != *+zstd ]]; then
+    if [[ $CPYTHON_TESTS == 1 && $S != *+zstd && ($CPYTHON_STRATEGIES == all || " $CPYTHON_STRATEGIES " == *" $S "*) ]]
+    then
         # sourceless+hook always runs them: its judged traceback/inspect check reads their results.
         if [[ $CPYTHON_INFORMATIONAL == 1 || $(cpython_tests_mode "$S") != informational || $S == sourceless+hook ]]
         then
