@@ -12,6 +12,8 @@
 #   E2E_JOBS       verify's --jobs (default: the number of cores)
 #   E2E_NOBYTECODE_IMAGE  the docker-library-style image (default: .cache/images/python-debian-nobytecode, made from
 #                  E2E_IMAGE by scripts/make-nobytecode-image.sh when missing or stale)
+#   E2E_NOBYTECODE_SAMPLE  verify's --sample on that image (default: E2E_VERIFY_SAMPLE): without bytecode every
+#                  import compiles its module, so a sample of the same size takes several times as long
 #   E2E_COMPILE_WITH  the host CPython for sourceless --compile-with (default: /usr/bin/python3.11)
 #   E2E_VERIFY_SAMPLE  verify's --sample: import only this many modules per interpreter, spread over its trees
 #                  (default: all, every module; `make test` samples, CI imports all); the broken check adds
@@ -43,6 +45,8 @@ SAMPLE=${E2E_VERIFY_SAMPLE:-all}
 NOBYTECODE=${E2E_NOBYTECODE_IMAGE:-.cache/images/python-debian-nobytecode}
 # The image's CPython is Debian bookworm's 3.11: --compile-with needs the same minor version on the host.
 COMPILE_WITH=${E2E_COMPILE_WITH:-/usr/bin/python3.11}
+# The image without bytecode compiles every module it imports, in every sandbox: its own, smaller sample.
+NOBYTECODE_SAMPLE=${E2E_NOBYTECODE_SAMPLE:-$SAMPLE}
 SAMPLE_ARGS=()
 [[ $SAMPLE == all ]] || SAMPLE_ARGS=(--sample "$SAMPLE")
 
@@ -145,12 +149,16 @@ done
 # imports as nobody (who cannot write bytecode either). dedup has identical sources to link; sourceless compiles the
 # sources with a host CPython of the image's version (--compile-with), when there is one.
 if bash scripts/make-nobytecode-image.sh "$IMAGE" "$NOBYTECODE" >"$WORK/nobytecode.log" 2>&1; then
+    SAMPLE_ARGS=()
+    [[ $NOBYTECODE_SAMPLE == all ]] || SAMPLE_ARGS=(--sample "$NOBYTECODE_SAMPLE")
     rewrite_and_verify nobytecode-dedup "$NOBYTECODE" dedup --run
     if [[ -x $COMPILE_WITH ]]; then
         rewrite_and_verify nobytecode-sourceless "$NOBYTECODE" sourceless+compile
     else
         echo "SKIP nobytecode-sourceless: no host $COMPILE_WITH for --compile-with"
     fi
+    SAMPLE_ARGS=()
+    [[ $SAMPLE == all ]] || SAMPLE_ARGS=(--sample "$SAMPLE")
 else
     fail nobytecode-image "$(tail -1 "$WORK/nobytecode.log")"
 fi
