@@ -76,10 +76,13 @@ VERIFY_STRATEGIES ?= sourceless
 VERIFY_SAMPLE ?= 400
 # The docker-library-style image (no bytecode: each import compiles its module) on a smaller sample.
 VERIFY_NOBYTECODE_SAMPLE ?= $(if $(filter all,$(VERIFY_SAMPLE)),all,100)
+# The deliberately broken rewrite, caught naming its module (always in the sample), on a small sample.
+VERIFY_BROKEN_SAMPLE ?= $(if $(filter all,$(VERIFY_SAMPLE)),all,50)
 
 e2e-verify: release
 	OCISLIM=$(OCISLIM) $(if $(filter all,$(VERIFY_STRATEGIES)),,E2E_STRATEGIES="$(VERIFY_STRATEGIES)") \
-		E2E_VERIFY_SAMPLE=$(VERIFY_SAMPLE) E2E_NOBYTECODE_SAMPLE=$(VERIFY_NOBYTECODE_SAMPLE) bash scripts/e2e-verify.sh
+		E2E_VERIFY_SAMPLE=$(VERIFY_SAMPLE) E2E_NOBYTECODE_SAMPLE=$(VERIFY_NOBYTECODE_SAMPLE) \
+		E2E_BROKEN_SAMPLE=$(VERIFY_BROKEN_SAMPLE) bash scripts/e2e-verify.sh
 
 ## Every image shape in and out (issue 9): real `docker save` (dockerd 20.10), `ctr images export`, skopeo and scripted
 ## Docker 25+ / crane archives of the real image (made once, cached in .cache/images/archives), each rewritten and

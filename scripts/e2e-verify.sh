@@ -14,6 +14,7 @@
 #                  E2E_IMAGE by scripts/make-nobytecode-image.sh when missing or stale)
 #   E2E_NOBYTECODE_SAMPLE  verify's --sample on that image (default: E2E_VERIFY_SAMPLE): without bytecode every
 #                  import compiles its module, so a sample of the same size takes several times as long
+#   E2E_BROKEN_SAMPLE  verify's --sample in the broken check (default: E2E_VERIFY_SAMPLE; --module tabnanny is added)
 #   E2E_COMPILE_WITH  the host CPython for sourceless --compile-with (default: /usr/bin/python3.11)
 #   E2E_VERIFY_SAMPLE  verify's --sample: import only this many modules per interpreter, spread over its trees
 #                  (default: all, every module; `make test` samples, CI imports all); the broken check adds
@@ -47,6 +48,8 @@ NOBYTECODE=${E2E_NOBYTECODE_IMAGE:-.cache/images/python-debian-nobytecode}
 COMPILE_WITH=${E2E_COMPILE_WITH:-/usr/bin/python3.11}
 # The image without bytecode compiles every module it imports, in every sandbox: its own, smaller sample.
 NOBYTECODE_SAMPLE=${E2E_NOBYTECODE_SAMPLE:-$SAMPLE}
+# The broken rewrite is there to be caught, naming its module: its own sample (the module always in it).
+BROKEN_SAMPLE=${E2E_BROKEN_SAMPLE:-$SAMPLE}
 SAMPLE_ARGS=()
 [[ $SAMPLE == all ]] || SAMPLE_ARGS=(--sample "$SAMPLE")
 
@@ -172,9 +175,9 @@ if umoci unpack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>"$WORK/umoci.
         "$WORK/bundle/rootfs/usr/lib/python3.11/__pycache__/tabnanny.cpython-311.pyc"
     umoci repack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>>"$WORK/umoci.err"
     rm -rf "$WORK/bundle"
-    broken_args=()
-    [[ $SAMPLE == all ]] || broken_args=(--module tabnanny)
-    verify "$IMAGE" "oci:$broken:$tag" ${broken_args[@]+"${broken_args[@]}"}
+    SAMPLE_ARGS=()
+    [[ $BROKEN_SAMPLE == all ]] || SAMPLE_ARGS=(--sample "$BROKEN_SAMPLE" --module tabnanny)
+    verify "$IMAGE" "oci:$broken:$tag"
     named=$(jq -r '[.regressions[].module] | unique | join(",")' "$WORK/report.json" 2>/dev/null || true)
     if [[ $status == 5 && $named == tabnanny ]]; then
         pass broken "exit 5, regressed: $named ($(jq -r '.regressions[0].error' "$WORK/report.json")), ${seconds} s"
