@@ -2,7 +2,9 @@
 # so on a fresh Debian machine `make demo` and `make test` do all the set-up themselves.
 
 SWIFT    ?= swift
-OCISLIM  := .build/release/ocislim
+# The one release build (see `release`): the Swift runtime linked statically, in a build directory of its own.
+RELEASE_SCRATCH := .build-static
+OCISLIM  := $(RELEASE_SCRATCH)/release/ocislim
 IMAGE    := .cache/images/python-debian
 DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
@@ -19,8 +21,14 @@ setup:
 build: setup
 	$(SWIFT) build
 
+# The release build is the static one that `make install` and `make image` ship (the Swift runtime and Foundation
+# linked statically): the end-to-end tests check the very binary that is installed, and `make test` pays for one
+# release build, not two. Its own build directory: the compiler flags differ from the debug build's in .build.
+# Only the product the tests and the install use (`make bench` adds ocislim-bench to the same build directory).
+RELEASE_BUILD = $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(RELEASE_SCRATCH)
+
 release: setup
-	$(SWIFT) build -c release
+	$(RELEASE_BUILD) --product ocislim
 
 ## Formatting and lint (.swift-format): `make lint` fails on any finding; `make format` rewrites the tree in place.
 SWIFT_FORMAT_PATHS := Package.swift Sources Tests
@@ -43,8 +51,13 @@ unit: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# CPython's regression tests (check j) run in `make test` for the strategies that change what Python loads;
+# CPYTHON_STRATEGIES=all (CI) runs them for dedup and drop-optimized too.
+CPYTHON_STRATEGIES ?= drop-bytecode sourceless+hook
+
 e2e: release
-	OCISLIM=$(OCISLIM) E2E_CPYTHON_INFORMATIONAL=$${E2E_CPYTHON_INFORMATIONAL:-0} bash scripts/e2e.sh
+	OCISLIM=$(OCISLIM) E2E_CPYTHON_INFORMATIONAL=$${E2E_CPYTHON_INFORMATIONAL:-0} \
+		E2E_CPYTHON_STRATEGIES="$(CPYTHON_STRATEGIES)" bash scripts/e2e.sh
 
 faults: release
 	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh
@@ -67,13 +80,20 @@ e2e-referrers: release
 
 ## `ocislim verify` on the real image (issue 12): each strategy's output imports every module the original does, in
 ## bubblewrap sandboxes, and a deliberately broken rewrite is caught naming exactly its module (exit 5). `make test`
-## verifies the strategy that changes most what Python loads (sourceless); VERIFY_STRATEGIES=all (CI) verifies every
-## strategy and --reclaim-hidden.
+## verifies the strategy that changes most what Python loads (sourceless) on a sample of VERIFY_SAMPLE modules per
+## interpreter (verify --sample: spread over every tree, the broken one's module always in it);
+## VERIFY_STRATEGIES=all VERIFY_SAMPLE=all (CI) verifies every strategy and --reclaim-hidden on every module.
 VERIFY_STRATEGIES ?= sourceless
+VERIFY_SAMPLE ?= 400
+# The docker-library-style image (no bytecode: each import compiles its module) on a smaller sample.
+VERIFY_NOBYTECODE_SAMPLE ?= $(if $(filter all,$(VERIFY_SAMPLE)),all,100)
+# The deliberately broken rewrite, caught naming its module (always in the sample), on a small sample.
+VERIFY_BROKEN_SAMPLE ?= $(if $(filter all,$(VERIFY_SAMPLE)),all,50)
 
 e2e-verify: release
 	OCISLIM=$(OCISLIM) $(if $(filter all,$(VERIFY_STRATEGIES)),,E2E_STRATEGIES="$(VERIFY_STRATEGIES)") \
-		bash scripts/e2e-verify.sh
+		E2E_VERIFY_SAMPLE=$(VERIFY_SAMPLE) E2E_NOBYTECODE_SAMPLE=$(VERIFY_NOBYTECODE_SAMPLE) \
+		E2E_BROKEN_SAMPLE=$(VERIFY_BROKEN_SAMPLE) bash scripts/e2e-verify.sh
 
 ## Every image shape in and out (issue 9): real `docker save` (dockerd 20.10), `ctr images export`, skopeo and scripted
 ## Docker 25+ / crane archives of the real image (made once, cached in .cache/images/archives), each rewritten and
@@ -85,11 +105,14 @@ archive-fixtures: setup
 # The shapes `make test` runs through the loaders: Docker 20.10's own save (docker load and run), the Docker 25+ shape
 # (docker load, ctr import), a sparse containerd export (ctr import, absent platform carried), skopeo's (podman, the
 # docker save | ocislim | docker load pipe) and an OCI archive. The others (crane, a plain containerd export, "./"
-# names) are read and written by the unit tests; ARCHIVE_SHAPES=all runs them here too.
+# names) are read and written by the unit tests; ARCHIVE_SHAPES=all runs them here too. `make test` runs python-probe
+# in the first shape only, and checks that the others hold the same diff_ids (the same filesystem); ARCHIVE_SHAPES=all
+# probes every shape.
 ARCHIVE_SHAPES ?= shape1-docker-legacy shape2-docker25 shape3-containerd-sparse shape4-skopeo oci-archive
 
 e2e-archives: release archive-fixtures
-	OCISLIM=$(OCISLIM) $(if $(filter all,$(ARCHIVE_SHAPES)),,E2E_ARCHIVE_SHAPES="$(ARCHIVE_SHAPES)") \
+	OCISLIM=$(OCISLIM) \
+		$(if $(filter all,$(ARCHIVE_SHAPES)),,E2E_ARCHIVE_SHAPES="$(ARCHIVE_SHAPES)" E2E_ARCHIVES_PROBE=first) \
 		bash scripts/e2e-archives.sh
 
 # The loader checks on the fixtures themselves, without ocislim: validates the harness.
@@ -117,6 +140,7 @@ demo: release
 ## alternately, prints medians and ratios, writes .cache/bench/results.{json,md} and docs/benchmarks.png.
 ## BENCH_ARGS=--quick for a smoke run (one run, small synthetic images; results in .cache/bench/quick).
 bench: release
+	$(RELEASE_BUILD) --product ocislim-bench
 	OCISLIM=$(OCISLIM) python3 scripts/bench.py $(BENCH_ARGS)
 
 ## Peak memory on synthetic layers of 256 MiB and 4 GiB against a 1 MiB baseline (the memory section of bench).
@@ -156,24 +180,24 @@ sanitize: setup
 		--skip $(TSAN_SKIP)
 
 clean:
-	rm -rf .build .build-fuzz .build-asan .build-tsan .cache
+	rm -rf .build $(RELEASE_SCRATCH) .build-fuzz .build-asan .build-tsan .cache
 
-## Install (issue 13): a release binary with the Swift runtime and Foundation linked statically, so that it runs with
-## only the shared C libraries it links (libarchive, libcrypto, zlib, libzstd, libdeflate, ISA-L, libstdc++); a man
-## page made by swift-argument-parser's generate-manual tool from the parser's own help; bash, zsh and fish completions.
-## The static build has a build directory of its own (.build-static): the compiler flags differ from `make release`'s,
-## so sharing .build would recompile everything each time one follows the other.
+## Install (issue 13): the release binary (`make release`: the Swift runtime and Foundation linked statically), so that
+## it runs with only the shared C libraries it links (libarchive, libcrypto, zlib, libzstd, libdeflate, ISA-L,
+## libstdc++); a man page made by swift-argument-parser's generate-manual tool from the parser's own help; bash, zsh
+## and fish completions. `make static` is another name for `make release`.
 ## `make install PREFIX=/usr/local` (DESTDIR=... to stage), `make uninstall` removes exactly what install wrote.
 PREFIX         ?= /usr/local
 DESTDIR        ?=
-STATIC_SCRATCH := .build-static
-STATIC_OCISLIM := $(STATIC_SCRATCH)/release/ocislim
+STATIC_SCRATCH := $(RELEASE_SCRATCH)
+STATIC_OCISLIM := $(OCISLIM)
 MAN_DIR        := $(STATIC_SCRATCH)/man
 # generate-manual is an executable target of swift-argument-parser, not a product, so our package cannot build it;
 # it is built from the package's resolved checkout, in a directory of its own. (`swift package generate-manual`, the
-# plugin around it, would rebuild every product of ours with its own build flags.)
+# plugin around it, would rebuild every product of ours with its own build flags.) A debug build: it runs once, on a
+# few kilobytes of help, and compiles in about half the time of a release build.
 GENERATE_MANUAL_SCRATCH := $(STATIC_SCRATCH)/generate-manual
-GENERATE_MANUAL := $(GENERATE_MANUAL_SCRATCH)/release/generate-manual
+GENERATE_MANUAL := $(GENERATE_MANUAL_SCRATCH)/debug/generate-manual
 # The man page is dated by the commit it documents, so it does not change from one build to the next. generate-manual
 # keeps the blank lines between the help's paragraphs, which mdoc warns about; they become .Pp, mdoc's paragraph break.
 MAN_DATE = $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
@@ -183,11 +207,10 @@ INSTALL_BASH       = $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ocisl
 INSTALL_ZSH        = $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ocislim
 INSTALL_FISH       = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ocislim.fish
 
-static: setup
-	$(SWIFT) build -c release --static-swift-stdlib --product ocislim --scratch-path $(STATIC_SCRATCH)
+static: release
 
 man: static
-	$(SWIFT) build -c release --package-path $(STATIC_SCRATCH)/checkouts/swift-argument-parser \
+	$(SWIFT) build -c debug --package-path $(STATIC_SCRATCH)/checkouts/swift-argument-parser \
 		--product generate-manual --scratch-path $(GENERATE_MANUAL_SCRATCH)
 	mkdir -p $(MAN_DIR)
 	$(GENERATE_MANUAL) $(STATIC_OCISLIM) --date $(MAN_DATE) --output-directory $(MAN_DIR)

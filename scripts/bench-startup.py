@@ -52,7 +52,7 @@ def timed_ms(argv: list[str]) -> float:
 def main() -> None:
     image, work = sys.argv[1], sys.argv[2]
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 15
-    ocislim = os.environ.get("OCISLIM", ".build/release/ocislim")
+    ocislim = os.environ.get("OCISLIM", ".build-static/release/ocislim")
     os.makedirs(work, exist_ok=True)
     layouts = {"original": image}
     for name, arguments in STRATEGIES.items():

@@ -5,8 +5,8 @@ usage: python3 scripts/bench.py [--runs N] [--quick] [--only SECTION,...] [--out
        python3 scripts/bench.py --chart-from DIR/results.json [--chart PNG]      (redraw the chart only)
 
 Run from `make bench` (which builds the release binary first) or by hand with OCISLIM=path/to/ocislim (default
-.build/release/ocislim). Needs root (make-test-image.sh and umoci unpack), pigz, gzip, umoci, oci-image-tool and GNU
-time; the chart needs matplotlib, which is installed with pip into .cache/bench/venv on first use.
+.build-static/release/ocislim). Needs root (make-test-image.sh and umoci unpack), pigz, gzip, umoci, oci-image-tool
+and GNU time; the chart needs matplotlib, which is installed with pip into .cache/bench/venv on first use.
 
 Every measured command runs --runs times (default 5), alternating with its peers (ocislim, peer, ocislim, peer, …),
 so slow drifts of the machine hit both alike; the tables give medians. Wall time is taken by this script around
@@ -104,7 +104,7 @@ def main() -> int:
     if arguments.chart_from:
         draw_chart(arguments.chart_from, arguments.chart)
         return 0
-    ocislim = os.environ.get("OCISLIM", ".build/release/ocislim")
+    ocislim = os.environ.get("OCISLIM", ".build-static/release/ocislim")
     if not os.access(ocislim, os.X_OK):
         print(f"bench: no ocislim binary at {ocislim} (make release, or set OCISLIM)", file=sys.stderr)
         return 1

@@ -2,7 +2,7 @@
 # e2e-archives.sh — end-to-end check of issue 9: `ocislim rewrite` on every `docker save` shape and on an
 # OCI archive, each output checked with the REAL loaders (scripts/archive-loaders.sh).
 #
-#   OCISLIM=path/to/ocislim scripts/e2e-archives.sh          (default: .build/release/ocislim)
+#   OCISLIM=path/to/ocislim scripts/e2e-archives.sh          (default: .build-static/release/ocislim)
 #   E2E_ARCHIVES_SELFTEST=1 scripts/e2e-archives.sh          check the input fixtures themselves (no ocislim)
 #
 # Environment knobs:
@@ -16,7 +16,10 @@
 #                         shape6-dotslash oci-archive)
 #   E2E_IMAGE             the source layout (default .cache/images/python-debian, made by make-test-image.sh)
 #   E2E_ARCHIVES          the fixtures (default .cache/images/archives, made by make-archive-fixtures.sh)
-#   E2E_ARCHIVES_PROBE    1 (default): python-probe + Cmd in a chroot for every shape; 0: Cmd only
+#   E2E_ARCHIVES_PROBE    1 (default): python-probe + Cmd in a chroot for every shape; 0: Cmd only; first:
+#                         python-probe on the first shape, and on each later shape whose diff_ids differ from the
+#                         first's (the same diff_ids are the same filesystem: its probes could only repeat the
+#                         first's), Cmd on every shape (`make test`; ARCHIVE_SHAPES=all probes every shape)
 #
 # For each fixture S (IN = $E2E_ARCHIVES/S.tar), `ocislim rewrite --strategy drop-bytecode IN OUT` with
 # OUT = .cache/e2e-archives/S/out.tar (bare paths: the output takes the input's shape), then:
@@ -34,6 +37,7 @@
 #                      oci-archive:, per image for multi-image archives)
 #   S/unpack           skopeo copy → oci:, umoci unpack, probes run in a chroot (archive-loaders.sh)
 #   S/e-probe-system, S/e-probe-venv   python-probe.py imports the same modules as on the original
+#   S/e-same-tree      (E2E_ARCHIVES_PROBE=first, instead of the probes) the diff_ids equal the probed shape's
 #   S/f-cmd            the image Cmd prints the same as on the original
 #   S/h-deterministic  a second rewrite gives a byte-identical archive (cmp)
 # and once:
@@ -50,12 +54,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 SCRIPTS="$ROOT/scripts"
 
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 SELFTEST=${E2E_ARCHIVES_SELFTEST:-0}
 IMG=${E2E_IMAGE:-.cache/images/python-debian}
 ARCHIVES=${E2E_ARCHIVES:-.cache/images/archives}
 PROBE=${E2E_ARCHIVES_PROBE:-1}
 export AL_PROBE=$PROBE
+[[ $PROBE == first ]] && AL_PROBE=1
+# With E2E_ARCHIVES_PROBE=first: the diff_ids of the shape probed first, one per line.
+PROBED_DIFF_IDS=
 SHAPES=${E2E_ARCHIVE_SHAPES:-"shape1-docker-legacy shape2-docker25 shape3-containerd shape3-containerd-sparse
     shape4-skopeo shape5-crane shape6-dotslash oci-archive"}
 TAG=latest
@@ -152,7 +159,7 @@ if [[ $(id -u) -ne 0 ]]; then
     FAILED=1; finish; exit 1
 fi
 if [[ $SELFTEST != 1 && ! -x "$OCISLIM" ]]; then
-    echo "e2e-archives: OCISLIM=$OCISLIM is not an executable (build it: swift build -c release)" >&2
+    echo "e2e-archives: OCISLIM=$OCISLIM is not an executable (build it: make release)" >&2
     FAILED=1; finish; exit 1
 fi
 # shellcheck source=scripts/archive-loaders.sh
@@ -231,6 +238,8 @@ check_skopeo_inspect() { skopeo_inspect "$1"; }
 check_skopeo_copy() { skopeo_copy_check "$1"; }
 check_unpack() { rm -rf "$D/probe"; unpack_and_probe "$1" "$D/probe"; }
 check_probe() { diff -u "$ORIG/probe-$1.txt" "$D/probe/probe-$1.txt"; }
+diff_ids() { skopeo inspect --config "$1" | jq -r '.rootfs.diff_ids[]'; }
+check_same_tree() { diff -u <(echo "$PROBED_DIFF_IDS") <(diff_ids "$1"); }
 check_cmd() { cat "$D/probe/cmd.txt"; diff -u "$ORIG/cmd.txt" "$D/probe/cmd.txt"; }
 check_deterministic() {
     [[ $rewrite2_rc -eq 0 ]] || { echo "second rewrite exited with $rewrite2_rc"; cat "$D/rewrite2.log"; exit 1; }
@@ -304,11 +313,20 @@ for S in $SHAPES; do
         run_check "$S/skopeo-inspect-$i" "$D/check-skopeo-inspect-$i.log" check_skopeo_inspect "${REFS[$i]}"
         run_check "$S/skopeo-copy-$i" "$D/check-skopeo-copy-$i.log" check_skopeo_copy "${REFS[$i]}"
     done
-    run_check "$S/unpack" "$D/check-unpack.log" check_unpack "${REFS[0]}"
+    # The same diff_ids as the shape probed first: the same filesystem, whose probes are known.
+    same_tree=0
+    if [[ $PROBE == first && -n $PROBED_DIFF_IDS && "$(diff_ids "${REFS[0]}" 2>/dev/null)" == "$PROBED_DIFF_IDS" ]]; then
+        same_tree=1
+    fi
+    AL_PROBE=$([[ $PROBE == 0 || $same_tree == 1 ]] && echo 0 || echo 1) \
+        run_check "$S/unpack" "$D/check-unpack.log" check_unpack "${REFS[0]}"
     if [[ -f "$D/probe/cmd.txt" ]]; then
-        if [[ $PROBE == 1 ]]; then
+        if [[ $same_tree == 1 ]]; then
+            run_check "$S/e-same-tree" "$D/check-e-same.log" check_same_tree "${REFS[0]}"
+        elif [[ $PROBE != 0 ]]; then
             run_check "$S/e-probe-system" "$D/check-e-system.log" check_probe system
             run_check "$S/e-probe-venv" "$D/check-e-venv.log" check_probe venv
+            if [[ $PROBE == first && -z $PROBED_DIFF_IDS ]]; then PROBED_DIFF_IDS=$(diff_ids "${REFS[0]}"); fi
         fi
         run_check "$S/f-cmd" "$D/check-f.log" check_cmd
     fi

@@ -5,12 +5,12 @@
 #   oci-image-tool validates every tag; a taken name is refused (exit 64) unless --replace; --platform linux/amd64
 #   rewrites the image, another platform is refused (exit 1).
 #
-#   OCISLIM=path/to/ocislim scripts/e2e-selection.sh     (default: .build/release/ocislim; image from make-test-image.sh)
+#   OCISLIM=path/to/ocislim scripts/e2e-selection.sh     (default: .build-static/release/ocislim; image from make-test-image.sh)
 # Each check prints one PASS/FAIL line; the last line is exactly `e2e-selection: N passed, M failed`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 IMG=${E2E_IMAGE:-.cache/images/python-debian}
 WORK=.cache/e2e-selection
 PASSED=0

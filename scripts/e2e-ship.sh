@@ -282,7 +282,11 @@ check_docker_archive() {
 run_check image/docker-archive "$WORK/docker-archive.log" check_docker_archive
 
 check_podman_load() {
-    local podman=(podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" --storage-driver vfs
+    # podman refuses a runroot path longer than 50 characters (a checkout's .cache can be deeper): a short one in /tmp.
+    # Not local: the EXIT trap runs after this function has returned.
+    PODMAN_RUN=$(mktemp -d /tmp/ocislim-podman.XXXXXX)
+    trap 'rm -rf "$PODMAN_RUN"' EXIT
+    local podman=(podman --root "$WORK/podman/root" --runroot "$PODMAN_RUN" --storage-driver vfs
         --cgroup-manager cgroupfs --events-backend file)
     "${podman[@]}" load -i "$ARCHIVE"
     "${podman[@]}" images --format '{{.Repository}}:{{.Tag}}' | tee "$WORK/podman-images.txt"

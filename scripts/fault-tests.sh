@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fault-tests.sh — what a real rewrite does when the process, the disk or another run gets in its way.
 #
-#   OCISLIM=path/to/ocislim scripts/fault-tests.sh      (default: .build/release/ocislim; run as root)
+#   OCISLIM=path/to/ocislim scripts/fault-tests.sh      (default: .build-static/release/ocislim; run as root)
 #
 # Each check prints one PASS/FAIL line; the last line is exactly `faults: N passed, M failed`.
 #   sigkill-T      SIGKILL T seconds into a rewrite of the real image: the output is absent or complete, every
@@ -18,7 +18,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-OCISLIM=$(realpath "${OCISLIM:-.build/release/ocislim}")
+OCISLIM=$(realpath "${OCISLIM:-.build-static/release/ocislim}")
 IMG=$(realpath -m "${FAULT_IMAGE:-.cache/images/python-debian}")
 WORK="$ROOT/.cache/faults"
 KILL_POINTS=${FAULT_KILL_POINTS:-"0.05 0.4 1 2 3.5"}

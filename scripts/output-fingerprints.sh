@@ -7,7 +7,7 @@
 # byte-identical outputs. Run it with the binaries before and after a refactor that must not change behaviour
 # and diff the two outputs (CONTRIBUTING.md).
 set -euo pipefail
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 IMAGE=${1:-.cache/images/python-debian}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -42,12 +42,18 @@ struct RuntimeConfig: Sendable, Equatable {
     var workingDirectory = "/"
     /// `architecture` (and `variant`), or nil when the config names none.
     var architecture: String?
+    /// `User`, as written (`name`, `uid`, `name:group`, …); empty for root.
+    var user = ""
 
-    init(environment: [String] = [], entrypoint: [String] = [], command: [String] = [], architecture: String? = nil) {
+    init(
+        environment: [String] = [], entrypoint: [String] = [], command: [String] = [], architecture: String? = nil,
+        user: String = ""
+    ) {
         self.environment = environment
         self.entrypoint = entrypoint
         self.command = command
         self.architecture = architecture
+        self.user = user
     }
 
     /// Reads the config's execution parameters.
@@ -58,12 +64,14 @@ struct RuntimeConfig: Sendable, Equatable {
                 var entrypoint: [String]?
                 var cmd: [String]?
                 var workingDir: String?
+                var user: String?
 
                 enum CodingKeys: String, CodingKey {
                     case env = "Env"
                     case entrypoint = "Entrypoint"
                     case cmd = "Cmd"
                     case workingDir = "WorkingDir"
+                    case user = "User"
                 }
             }
             var config: Execution?
@@ -73,13 +81,15 @@ struct RuntimeConfig: Sendable, Equatable {
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(configBytes))
         } catch {
-            throw OCIError.invalidDocument(what: what, reason: "its Env, Entrypoint, Cmd or WorkingDir is malformed")
+            throw OCIError.invalidDocument(
+                what: what, reason: "its Env, Entrypoint, Cmd, WorkingDir or User is malformed")
         }
         environment = document.config?.env ?? []
         entrypoint = document.config?.entrypoint ?? []
         command = document.config?.cmd ?? []
         if let directory = document.config?.workingDir, !directory.isEmpty { workingDirectory = directory }
         architecture = document.architecture
+        user = document.config?.user ?? ""
     }
 
     /// The environment a process of the image starts with: `Env`, with Docker's defaults for `PATH` and `HOME` when

@@ -23,6 +23,8 @@ public struct VerifyOptions: Sendable {
     public var startup = false
     /// Interleaved rounds of `--startup`.
     public var startupRounds = 3
+    /// `--sample`, `--module`: which modules to import (all by default).
+    public var sample = ModuleSample.all
     /// Progress lines.
     public var progress: @Sendable (String) -> Void = { _ in }
 
@@ -40,8 +42,8 @@ public struct VerifyOptions: Sendable {
 /// 2. Materialises each image's merged filesystem into a private temporary directory (`FilesystemMaterializer`),
 ///    removed at the end, on error and on `SIGINT`/`SIGTERM`.
 /// 3. Finds the original's interpreters (`InterpreterFinder`) and, in a sandbox, each one's modules.
-/// 4. Imports every module in both images, each with the image's own interpreter in its own sandbox
-///    (`ModuleProbe`), at most `jobs` sandboxes at once.
+/// 4. Imports every module (or `--sample`'s) in both images, each with the image's own interpreter in its own
+///    sandbox (`ModuleProbe`), at most `jobs` sandboxes at once.
 /// 5. Optionally runs the image's command in both (`--run`) and times the common imports (`--startup`).
 public struct ImageVerifier: Sendable {
     public let options: VerifyOptions
@@ -78,10 +80,8 @@ public struct ImageVerifier: Sendable {
             .materialize(into: directory + "/rewritten")
         let trees = try await (originalTree, rewrittenTree)
         let sandboxes = (
-            original: Sandbox(
-                root: trees.0.root, runtime: original.runtime, scratch: directory + "/io", bubblewrap: bubblewrap),
-            rewritten: Sandbox(
-                root: trees.1.root, runtime: rewritten.runtime, scratch: directory + "/io", bubblewrap: bubblewrap)
+            original: try Self.sandbox(trees.0.root, original, scratch: directory + "/io", bubblewrap: bubblewrap),
+            rewritten: try Self.sandbox(trees.1.root, rewritten, scratch: directory + "/io", bubblewrap: bubblewrap)
         )
 
         // MARK: 3. Discover
@@ -117,6 +117,9 @@ public struct ImageVerifier: Sendable {
                 guard let path = tree.path else { return true }
                 return probedTrees.insert(path).inserted
             }
+            let listed = listing.trees.flatMap(\.modules)
+            let chosen = options.sample.select(listed)
+            for index in listing.trees.indices { listing.trees[index].modules.removeAll { !chosen.contains($0) } }
             let modules = listing.trees.flatMap(\.modules)
             options.progress("importing \(modules.count) modules with \(interpreter) in both images")
             let before = try await importAll(modules, with: probe(sandboxes.original, interpreter))
@@ -150,7 +153,10 @@ public struct ImageVerifier: Sendable {
                 }
                 trees.append(row)
             }
-            counts.append(.init(interpreter: interpreter, version: listing.version, trees: trees))
+            counts.append(
+                .init(
+                    interpreter: interpreter, version: listing.version, trees: trees,
+                    sampledFrom: modules.count < listed.count ? listed.count : nil))
             // Startup is about what a program imports first: top-level modules (a package's import runs its
             // `__init__`, which pulls in what it needs).
             common.append((interpreter, ok.filter { !$0.contains(".") }))
@@ -175,6 +181,30 @@ public struct ImageVerifier: Sendable {
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// The sandbox over `image`'s tree at `root`, running as the image's `User`. bubblewrap started as that user
+    /// must reach the tree: the private directory above it becomes traversable (0711, not listable); its `io`
+    /// directory stays private.
+    private static func sandbox(
+        _ root: String, _ image: ImageUnderTest, scratch: String, bubblewrap: String
+    ) throws -> Sandbox {
+        let tree = try RootedTree(root: root)
+        func etc(_ name: String) -> EntryPath {
+            EntryPath(components: [Array("etc".utf8CString), Array(name.utf8CString)])
+        }
+        let user = try ImageUser.resolve(
+            image.runtime.user, passwd: try tree.text(of: etc("passwd")), group: try tree.text(of: etc("group")))
+        var sandbox = Sandbox(root: root, runtime: image.runtime, scratch: scratch, bubblewrap: bubblewrap)
+        sandbox.user = user
+        if user != .root && geteuid() == 0 {
+            sandbox.setpriv = Sandbox.findProgram("setpriv")
+            let directory = String(root[..<(root.lastIndex(of: "/") ?? root.endIndex)])
+            guard chmod(directory, 0o711) == 0 else {
+                throw VerifyError.tree(path: directory, call: "chmod", errno: errno)
+            }
+        }
+        return sandbox
     }
 
     private func probe(_ sandbox: Sandbox, _ interpreter: String) -> ModuleProbe {

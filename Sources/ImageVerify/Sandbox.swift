@@ -6,7 +6,14 @@ import Foundation
 
 /// A bubblewrap sandbox over a materialised image: the image is the read-only root, with a fresh `/dev`, `/proc` and
 /// private `/tmp`, every namespace unshared (so no network but a loopback that is down), its own session, killed with
-/// this process, and an environment of the image's `Env` only. Nothing of the image ever runs outside one.
+/// this process, an environment of the image's `Env` only, and the image's `User`. Nothing of the image ever runs
+/// outside one.
+///
+/// A `User` other than root is taken two ways. Run as root, `verify` starts bubblewrap through util-linux's `setpriv`
+/// as that user and group (no supplementary groups), so the kernel checks every file of the tree against the image's
+/// real owners and modes, as in a container: a file the rewrite left readable by root only fails to import. Run as
+/// another user, which cannot change its uid, bubblewrap maps it to the image's uid and gid in a user namespace
+/// (`--uid`, `--gid`): the process sees its uid, but the files the caller owns look like the image user's.
 struct Sandbox: Sendable {
     /// The image root on the host.
     let root: String
@@ -15,6 +22,10 @@ struct Sandbox: Sendable {
     let scratch: String
     /// bubblewrap's path.
     let bubblewrap: String
+    /// Whom the image's processes run as.
+    var user = ImageUser.root
+    /// `setpriv`'s path, when this process is root and may start bubblewrap as `user`.
+    var setpriv: String?
 
     /// What a sandboxed command did.
     struct Run: Sendable {
@@ -35,12 +46,26 @@ struct Sandbox: Sendable {
 
     /// Finds bubblewrap on the PATH (or the usual places).
     static func findBubblewrap() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let candidates = path.split(separator: ":").map { "\($0)/bwrap" } + ["/usr/bin/bwrap", "/usr/local/bin/bwrap"]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let found = findProgram("bwrap") else {
             throw VerifyError.sandboxUnavailable(reason: "bwrap is not installed (Debian: apt-get install bubblewrap)")
         }
         return found
+    }
+
+    /// The path of the host program `name` on the PATH (or in /usr/bin, /usr/local/bin), if any.
+    static func findProgram(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates =
+            path.split(separator: ":").map { "\($0)/\(name)" } + ["/usr/bin/\(name)", "/usr/local/bin/\(name)"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The whole command line that runs `command` in the sandbox: bubblewrap's, behind `setpriv`'s when it starts
+    /// bubblewrap as the image's user.
+    func commandLine(_ command: [String]) -> [String] {
+        guard user != .root, let setpriv else { return [bubblewrap] + arguments(command) }
+        return [setpriv, "--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--", bubblewrap]
+            + arguments(command)
     }
 
     /// bubblewrap's arguments for running `command` (a path inside the image and its arguments).
@@ -49,6 +74,9 @@ struct Sandbox: Sendable {
             "--ro-bind", root, "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all",
             "--die-with-parent", "--new-session", "--clearenv",
         ]
+        if user != .root && setpriv == nil {
+            arguments += ["--unshare-user", "--uid", "\(user.uid)", "--gid", "\(user.gid)"]
+        }
         for (name, value) in runtime.processEnvironment { arguments += ["--setenv", name, value] }
         // bubblewrap cannot make a missing directory in a read-only root; a runtime would, empty, so `/` is as good.
         var isDirectory: ObjCBool = false
@@ -69,7 +97,7 @@ struct Sandbox: Sendable {
                 throw VerifyError.tree(path: path, call: "create", errno: errno)
             }
         }
-        let arguments = [bubblewrap] + arguments(command)
+        let arguments = commandLine(command)
         // Started, timed and reaped on a thread of its own that lives as long as the sandbox: --die-with-parent has
         // the kernel kill bubblewrap when the *thread* that started it ends (PR_SET_PDEATHSIG), and the threads of
         // the concurrency pool come and go (started from one of them, a long sandbox was killed at random); and the

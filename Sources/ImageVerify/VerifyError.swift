@@ -21,6 +21,8 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
     case sandboxUnavailable(reason: String)
     /// A sandboxed interpreter of the original image could not list its modules.
     case discoveryFailed(interpreter: String, status: Int32, message: String)
+    /// The config's `User` names a user or group the image's `/etc/passwd` or `/etc/group` does not list.
+    case unknownUser(user: String, name: String, file: String)
     /// The process is being interrupted (`SIGINT`, `SIGTERM`): materialising stops.
     case interrupted
 
@@ -48,6 +50,8 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
             "cannot make a bubblewrap sandbox: \(reason)"
         case .discoveryFailed(let interpreter, let status, let message):
             "\(interpreter) could not list its modules (exit status \(status)): \(message)"
+        case .unknownUser(let user, let name, let file):
+            "the image runs as User \"\(user)\", and its \(file) does not list \(name)"
         case .interrupted:
             "interrupted"
         }
@@ -57,7 +61,8 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
     public var exitStatus: Int32 {
         switch self {
         case .severalImages: 64
-        case .noImage, .foreignArchitecture, .unsafeEntry, .extraction, .noInterpreter, .discoveryFailed: 1
+        case .noImage, .foreignArchitecture, .unsafeEntry, .extraction, .noInterpreter, .discoveryFailed, .unknownUser:
+            1
         case .tree, .sandboxUnavailable, .interrupted: 2
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OCISlim
 
 /// What `verify` found: per interpreter and tree, how many modules import in both images, which regressed (with
 /// the exception), and the optional run and startup comparisons.
@@ -28,6 +29,9 @@ public struct VerifyReport: Codable, Sendable, Equatable {
         public var interpreter: String
         public var version: String
         public var trees: [TreeCounts]
+        /// With `--sample`: how many modules the interpreter's trees list, of which the trees' counts imported a
+        /// sample; nil when every module was imported.
+        public var sampledFrom: Int?
     }
 
     /// The modules of one tree (`stdlib`, a `site-packages` directory).
@@ -94,8 +98,9 @@ public struct VerifyReport: Codable, Sendable, Equatable {
 // MARK: Table
 
 extension VerifyReport {
-    /// The report for people: counts per interpreter and tree, then each regression with its exception.
-    public func renderTable() -> String {
+    /// The report for people: counts per interpreter and tree, then each regression with its exception; the table
+    /// fitted to `width` columns (nil: as wide as it is).
+    public func renderTable(width: Int? = nil) -> String {
         var lines: [String] = []
         let emulation = emulator.map { ", run through binfmt emulator \($0)" } ?? ""
         lines.append("verify: \(original) → \(rewritten) (\(architecture)\(emulation))")
@@ -115,7 +120,14 @@ extension VerifyReport {
                 ])
             }
         }
-        lines += Self.table(header: header, rows: rows)
+        lines += TextTable(
+            header: header, rows: rows, rightAligned: Set(2..<header.count), keyColumns: 2, groupColumn: 0
+        ).render(width: width)
+        for interpreter in interpreters {
+            guard let listed = interpreter.sampledFrom else { continue }
+            let imported = interpreter.trees.map(\.modules).reduce(0, +)
+            lines.append("\(interpreter.interpreter): a sample of \(imported) of its \(listed) modules (--sample)")
+        }
         if regressions.isEmpty {
             lines.append("no module regressed")
         } else {
@@ -163,17 +175,5 @@ extension VerifyReport {
 
     private static func milliseconds(_ seconds: Double) -> String {
         String(format: "%.1f ms", seconds * 1000)
-    }
-
-    private static func table(header: [String], rows: [[String]]) -> [String] {
-        let widths = header.indices.map { column in
-            ([header] + rows).map { $0[column].count }.max() ?? 0
-        }
-        return ([header] + rows).map { row in
-            row.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column < 2 ? cell + padding : padding + cell
-            }.joined(separator: "  ")
-        }
     }
 }

@@ -2,6 +2,10 @@ import ArgumentParser
 import OCISlim
 import PythonMinimizer
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension OCISlimCommand {
     /// `ocislim audit`: what each strategy would save, writing nothing.
     struct Audit: AsyncParsableCommand {
@@ -133,7 +137,7 @@ extension OCISlimCommand {
             if json || destination.map({ if case .standardOutput = $0 { true } else { false } }) == true {
                 print(String(decoding: try PipelineRun.json(result), as: UTF8.self))
             } else {
-                print(result.renderTable())
+                print(result.renderTable(width: Terminal.tableWidth(of: STDOUT_FILENO)))
             }
             let violations = gate.violations(of: result)
             guard violations.isEmpty else {

@@ -166,10 +166,22 @@ enum Monotonic {
 /// The terminal standard error is, if any.
 enum Terminal {
     /// Its width in columns (80 when it does not say).
-    static func columns() -> Int {
+    static func columns() -> Int { width(of: STDERR_FILENO) ?? 80 }
+
+    /// The width in columns of the terminal `descriptor` is, or nil when it is not a terminal or does not say.
+    static func width(of descriptor: Int32) -> Int? {
         var size = winsize()
-        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
         return Int(size.ws_col)
+    }
+
+    /// How wide a table printed on `descriptor` may be: `COLUMNS` when it is a positive number (as a shell sets it,
+    /// or a user to ask for a width), else the terminal's width, else 120 (a file, a pipe).
+    static func tableWidth(
+        of descriptor: Int32, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Int {
+        if let columns = environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+        return width(of: descriptor) ?? 120
     }
 }
 

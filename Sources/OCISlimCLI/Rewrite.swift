@@ -237,11 +237,13 @@ extension OCISlimCommand {
             }
             if (try? references)?.1.isStandardStream == true {
                 // Standard output carries the archive: the table goes to standard error.
-                if !runOptions.quiet { StandardError.write(result.renderTable() + "\n") }
+                if !runOptions.quiet {
+                    StandardError.write(result.renderTable(width: Terminal.tableWidth(of: STDERR_FILENO)) + "\n")
+                }
             } else if json || destination.map({ if case .standardOutput = $0 { true } else { false } }) == true {
                 print(String(decoding: try PipelineRun.json(result), as: UTF8.self))
             } else {
-                print(result.renderTable())
+                print(result.renderTable(width: Terminal.tableWidth(of: STDOUT_FILENO)))
             }
         }
     }

@@ -49,6 +49,18 @@ extension OCISlimCommand {
         @Option(help: ArgumentHelp("Seconds one module's import (and --run's command) may take.", valueName: "seconds"))
         var timeout: Double = 60
 
+        @Option(
+            help: ArgumentHelp(
+                "Import only this many modules per interpreter, spread evenly over its trees (the same ones on every "
+                    + "run), and those --module names: a quicker, partial check (default: every module).",
+                valueName: "count"))
+        var sample: Int?
+
+        @Option(
+            name: .customLong("module"),
+            help: ArgumentHelp("With --sample, import this module too (repeatable).", valueName: "name"))
+        var modules: [String] = []
+
         @Option(help: "Sandboxes run at once (default: the number of cores).")
         var jobs: Int?
 
@@ -66,6 +78,10 @@ extension OCISlimCommand {
 
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+            if let sample, sample < 1 { throw ValidationError("--sample must be at least 1.") }
+            if !modules.isEmpty && sample == nil {
+                throw ValidationError("--module chooses modules of a sample: it needs --sample.")
+            }
             guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number.") }
             for reference in [original, rewritten] {
                 do {
@@ -85,6 +101,7 @@ extension OCISlimCommand {
             options.timeout = timeout
             options.runCommand = runCommand
             options.startup = startup
+            options.sample = ModuleSample(count: sample, always: Set(modules))
             let quiet = quiet
             options.progress = { line in if !quiet { StandardError.write("ocislim: \(line)\n") } }
             return options
@@ -112,7 +129,7 @@ extension OCISlimCommand {
             if json {
                 print(String(decoding: try PipelineRun.json(report), as: UTF8.self))
             } else {
-                print(report.renderTable())
+                print(report.renderTable(width: Terminal.tableWidth(of: STDOUT_FILENO)))
             }
             if report.hasRegressions { throw ExitCode(Self.regressionStatus) }
         }

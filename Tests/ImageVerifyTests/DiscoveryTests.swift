@@ -102,12 +102,13 @@ import Testing
     @Test func runtimeConfigReadsEnvCommandAndWorkingDirectory() throws {
         let config = """
             {"architecture":"arm64","config":{"Env":["A=1","PATH=/bin"],"Entrypoint":["/e"],"Cmd":["c"],\
-            "WorkingDir":"/app"},"rootfs":{"type":"layers","diff_ids":[]}}
+            "WorkingDir":"/app","User":"app:staff"},"rootfs":{"type":"layers","diff_ids":[]}}
             """
         let runtime = try RuntimeConfig(configBytes: Array(config.utf8), what: "config")
         #expect(runtime.environment == ["A=1", "PATH=/bin"])
         #expect(runtime.entrypoint + runtime.command == ["/e", "c"])
         #expect(runtime.workingDirectory == "/app")
+        #expect(runtime.user == "app:staff")
         #expect(runtime.architecture == "arm64")
         #expect(runtime.processEnvironment.map(\.name) == ["A", "PATH", "HOME"])
     }

@@ -58,6 +58,22 @@ struct SandboxTests {
         #expect(String(decoding: run.output, as: UTF8.self).contains("GREETING=hello\n"))
     }
 
+    /// The image's `User`: the process runs as that uid and gid. Started by root, bubblewrap runs as that user
+    /// (`setpriv`), so a file of the root that only root may read stays unreadable, as in a container.
+    @Test func runsAsTheImageUser() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        var sandbox = try Self.sandbox(fixture)
+        sandbox.user = ImageUser(uid: 65534, gid: 65533)
+        if geteuid() == 0 { sandbox.setpriv = Sandbox.findProgram("setpriv") }
+        #expect(sandbox.commandLine(["/bin/true"]).first == (sandbox.setpriv ?? sandbox.bubblewrap))
+        let run = try await sandbox.run(
+            ["/bin/sh", "-c", "id -u; id -g; cat /etc/shadow > /dev/null 2>&1 || echo refused"], input: [], timeout: 30)
+        #expect(run.status == 0, "\(run.errorText)")
+        let expected = geteuid() == 0 && sandbox.setpriv != nil ? "65534\n65533\nrefused\n" : "65534\n65533\n"
+        #expect(String(decoding: run.output, as: UTF8.self).hasPrefix(expected))
+    }
+
     /// Killed, not ended: `sleep 30` would exit 0 on its own. (No bound on the wall time: under the whole test suite
     /// the pool that resumes this test is busy for a minute.)
     @Test func isKilledAtItsTimeLimit() async throws {

@@ -56,6 +56,38 @@ import Testing
             table[4] == "  colorsys (/usr/bin/python3, stdlib): ModuleNotFoundError: No module named 'colorsys'")
     }
 
+    /// Narrower than the table, the interpreter becomes a heading over its trees; at 80 columns the headers also take
+    /// two lines and the columns are one space apart.
+    @Test func tableFitsEightyAndOneHundredTwentyColumns() {
+        var report = Self.report()
+        report.interpreters = [
+            .init(
+                interpreter: "/opt/venv/bin/python", version: "3.11.2",
+                trees: [
+                    .init(
+                        tree: "/opt/venv/lib/python3.11/site-packages", modules: 1234, okInBoth: 1200, regressed: 0,
+                        failingInBoth: 34, fixed: 0),
+                    .init(
+                        tree: "/usr/lib/python3/dist-packages", modules: 56, okInBoth: 56, regressed: 0,
+                        failingInBoth: 0, fixed: 0),
+                ])
+        ]
+        let wide = report.renderTable(width: 120).split(separator: "\n").map(String.init)
+        #expect(wide[1].hasPrefix("tree                                    modules  ok in both  regressed  "))
+        #expect(wide[2] == "/opt/venv/bin/python (3.11.2):")
+        #expect(wide.allSatisfy { $0.count <= 120 })
+        let narrow = report.renderTable(width: 80).split(separator: "\n").map(String.init)
+        #expect(
+            Array(narrow[1...5]) == [
+                "tree                                   modules ok in regressed failing fixed",
+                "                                                both           in both",
+                "/opt/venv/bin/python (3.11.2):",
+                "/opt/venv/lib/python3.11/site-packages    1234  1200         0      34     0",
+                "/usr/lib/python3/dist-packages              56    56         0       0     0",
+            ])
+        #expect(narrow.allSatisfy { $0.count <= 80 }, "\(narrow)")
+    }
+
     @Test func jsonRoundTrips() throws {
         let report = Self.report(regressions: [Self.colorsys])
         let decoded = try JSONDecoder().decode(VerifyReport.self, from: try JSONEncoder().encode(report))

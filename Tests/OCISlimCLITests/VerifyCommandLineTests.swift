@@ -20,13 +20,14 @@ import Testing
         #expect(!options.startup)
         #expect(options.jobs >= 1)
         #expect(options.platforms.isEmpty)
+        #expect(options.sample == .all)
         #expect(!command.json)
     }
 
     @Test func everyOption() throws {
         let command = try Self.verify([
             "--json", "--run", "--startup", "--timeout", "2.5", "--jobs", "3", "-q", "--platform", "linux/arm64",
-            "oci:a:x", "docker-archive:b.tar:app:1",
+            "--sample", "300", "--module", "tabnanny", "--module", "json", "oci:a:x", "docker-archive:b.tar:app:1",
         ])
         let options = command.options
         #expect(command.json)
@@ -35,6 +36,7 @@ import Testing
         #expect(options.timeout == 2.5)
         #expect(options.jobs == 3)
         #expect(options.platforms.map(\.name) == ["linux/arm64"])
+        #expect(options.sample == ModuleSample(count: 300, always: ["tabnanny", "json"]))
         #expect(options.original == "oci:a:x")
         #expect(options.rewritten == "docker-archive:b.tar:app:1")
     }
@@ -46,6 +48,8 @@ import Testing
     @Test(arguments: [
         (["--jobs", "0", "a", "b"], "--jobs must be at least 1."),
         (["--timeout", "0", "a", "b"], "--timeout must be a positive number."),
+        (["--sample", "0", "a", "b"], "--sample must be at least 1."),
+        (["--module", "json", "a", "b"], "--module chooses modules of a sample: it needs --sample."),
         (["a"], "Missing expected argument '<rewritten>'"),
         (["oci:", "b"], "invalid reference \"oci:\": no path"),
     ])

@@ -2,8 +2,8 @@ import Foundation
 
 /// The human audit: a size-impact summary per strategy, then the per-layer detail.
 extension AuditReport {
-    /// Renders the report as aligned text.
-    public func renderTable() -> String {
+    /// Renders the report as aligned text, its tables fitted to `width` columns (nil: as wide as they are).
+    public func renderTable(width: Int? = nil) -> String {
         let arguments = strategies.first?.report.compressionArguments ?? ""
         let verdicts = Set(strategies.map(\.report.nothingToDo))
         if verdicts.count == 1, let verdict = verdicts.first, let verdict {
@@ -21,7 +21,7 @@ extension AuditReport {
                 "\(modules.flatMap(\.kept.values).reduce(0, +))",
             ])
         }
-        lines += RewriteReport.align(rows)
+        lines += TextTable(header: rows[0], rows: Array(rows.dropFirst())).render(width: width)
         for entry in strategies {
             lines.append("")
             lines.append("\(entry.name):")
@@ -36,14 +36,15 @@ extension AuditReport {
                     ])
                 }
             }
-            lines += RewriteReport.align(layerRows).map { "  " + $0 }
+            let table = TextTable(header: layerRows[0], rows: Array(layerRows.dropFirst()), keyColumns: 2)
+            lines += table.render(width: width.map { $0 - 2 }).map { $0.isEmpty ? $0 : "  " + $0 }
             // Under the table, not in a column: the reasons are too long to line up with sizes.
             for image in entry.report.images where !image.modules.kept.isEmpty {
                 let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                 lines.append("  \(image.name): sources kept: \(kept.joined(separator: ", "))")
             }
         }
-        if let cache { lines += ["", RewriteReport.cacheLine(cache)] }
+        if let cache { lines += [""] + RewriteReport.cacheLines(cache, width: width) }
         return lines.joined(separator: "\n")
     }
 

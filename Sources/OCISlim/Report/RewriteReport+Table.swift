@@ -2,8 +2,8 @@ import Foundation
 
 /// The human report: one table per image, then totals.
 extension RewriteReport {
-    /// Renders the report as aligned text.
-    public func renderTable() -> String {
+    /// Renders the report as aligned text, its table fitted to `width` columns (nil: as wide as it is).
+    public func renderTable(width: Int? = nil) -> String {
         var lines: [String] = []
         let command = "ocislim rewrite \(strategyArguments)\(compressionArguments): \(input) → \(output)"
         if let nothingToDo {
@@ -17,7 +17,7 @@ extension RewriteReport {
                 ["layer", "blob", "codec", "compressed", "uncompressed", "removed", "added", "linked", "saved"]
             ]
             for layer in image.layers { rows += Self.layerRows(layer) }
-            lines.append(contentsOf: Self.align(rows))
+            lines += TextTable(header: rows[0], rows: Array(rows.dropFirst())).render(width: width)
             if image.modules.converted > 0 || !image.modules.kept.isEmpty {
                 let kept = image.modules.kept.sorted { $0.key < $1.key }
                 lines.append(
@@ -31,16 +31,24 @@ extension RewriteReport {
             }
         }
         lines.append("")
-        lines.append(
-            "total: \(totals.layersRewritten) of \(totals.layers) layers rewritten"
-                + (totals.layersRecompressed > 0 ? " (\(totals.layersRecompressed) recompressed); " : "; ")
-                + "\(totals.filesRemoved) files removed, \(totals.filesAdded) added, \(totals.filesHardlinked) hardlinked"
-        )
-        lines.append(
-            "size: compressed \(Self.sizes(totals.compressedSize)); uncompressed \(Self.sizes(totals.uncompressedSize))"
-        )
-        if !totals.bytesSaved.isEmpty { lines.append("saved: \(Self.categories(totals.bytesSaved))") }
-        if let cache { lines.append(Self.cacheLine(cache)) }
+        lines += Self.clauses(
+            "total: ",
+            [
+                "\(totals.layersRewritten) of \(totals.layers) layers rewritten"
+                    + (totals.layersRecompressed > 0 ? " (\(totals.layersRecompressed) recompressed)" : ""),
+                "\(totals.filesRemoved) files removed, \(totals.filesAdded) added, \(totals.filesHardlinked) hardlinked",
+            ], separator: ";", width: width)
+        lines += Self.clauses(
+            "size: ",
+            [
+                "compressed \(Self.sizes(totals.compressedSize))",
+                "uncompressed \(Self.sizes(totals.uncompressedSize))",
+            ], separator: ";", width: width)
+        if !totals.bytesSaved.isEmpty {
+            let saved = totals.bytesSaved.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteCount($0.value))" }
+            lines += Self.clauses("saved: ", saved, separator: ",", width: width)
+        }
+        if let cache { lines += Self.cacheLines(cache, width: width) }
         if let unshared = unsharedByReclaim {
             lines.append(
                 "note: --reclaim-hidden alone rewrote \(unshared.layers) layer\(unshared.layers == 1 ? "" : "s") "
@@ -59,11 +67,26 @@ extension RewriteReport {
         return lines.joined(separator: "\n")
     }
 
-    /// `--cache`'s line: hits and misses of scans and of rewritten layers, and the tar bytes not processed again.
-    static func cacheLine(_ cache: CacheReport) -> String {
-        "cache \(cache.directory): scans \(cache.scans.hits) hit, \(cache.scans.misses) missed; layers "
-            + "\(cache.layers.hits) hit, \(cache.layers.misses) missed; \(ByteCount(cache.bytesNotRecomputed)) not "
-            + "recomputed"
+    /// `--cache`'s lines: hits and misses of scans and of rewritten layers, and the tar bytes not processed again.
+    static func cacheLines(_ cache: CacheReport, width: Int?) -> [String] {
+        clauses(
+            "cache \(cache.directory): ",
+            [
+                "scans \(cache.scans.hits) hit, \(cache.scans.misses) missed",
+                "layers \(cache.layers.hits) hit, \(cache.layers.misses) missed",
+                "\(ByteCount(cache.bytesNotRecomputed)) not recomputed",
+            ], separator: ";", width: width)
+    }
+
+    /// `label` and `parts` joined by `separator` on one line, or, when that is wider than `width`, one part a line
+    /// under the first, lined up after the label.
+    static func clauses(_ label: String, _ parts: [String], separator: String, width: Int?) -> [String] {
+        let line = label + parts.joined(separator: separator + " ")
+        guard let width, line.count > width else { return [line] }
+        let indent = String(repeating: " ", count: label.count)
+        return parts.enumerated().map { position, part in
+            (position == 0 ? label : indent) + part + (position < parts.count - 1 ? separator : "")
+        }
     }
 
     /// A layer's rows: the old blob, codec and sizes on the first, the new ones under them (`→`), and what was saved
@@ -126,22 +149,6 @@ extension RewriteReport {
         let percent = change.old > 0 ? Double(change.change) * 100 / Double(change.old) : 0
         return (change.change > 0 ? "+" : "") + String(format: "%.1f", percent) + "%"
     }
-
-    static func categories(_ saved: [String: Int64]) -> String {
-        saved.isEmpty
-            ? "-"
-            : saved.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteCount($0.value))" }
-                .joined(separator: ", ")
-    }
-
-    static func align(_ rows: [[String]]) -> [String] {
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingTrailingSpaces()
-        }
-    }
 }
 
 /// A byte count for people: 1.2 MiB.
@@ -158,12 +165,5 @@ struct ByteCount: CustomStringConvertible {
             unit += 1
         }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
-    }
-}
-
-extension String {
-    /// The string without the spaces that pad its last cell (leading ones line up continuation rows).
-    fileprivate func trimmingTrailingSpaces() -> String {
-        String(self[..<(lastIndex { $0 != " " }.map { index(after: $0) } ?? startIndex)])
     }
 }
