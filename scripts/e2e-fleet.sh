@@ -8,13 +8,13 @@
 #   byte-identical; two processes rewriting two images into one empty cache at once both succeed, byte-identical;
 #   a layer passed through is hard-linked from the input layout.
 #
-#   OCISLIM=path/to/ocislim scripts/e2e-fleet.sh    (default .build/release/ocislim; E2E_FLEET, E2E_WORK move the
+#   OCISLIM=path/to/ocislim scripts/e2e-fleet.sh    (default .build-static/release/ocislim; E2E_FLEET, E2E_WORK move the
 #                                                   fixture, default .cache/images/fleet, and the work directory)
 # Each check prints one PASS/FAIL line; the last line is exactly `e2e-fleet: N passed, M failed`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 FLEET=${E2E_FLEET:-.cache/images/fleet}
 WORK=${E2E_WORK:-.cache/e2e-fleet}
 IMAGES=(app deleter extra-py config)

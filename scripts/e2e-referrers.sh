@@ -7,12 +7,12 @@
 #   .sbom tag follows the image; --signatures refuse exits 3 and writes nothing; keep warns; --scan-blobs lists a
 #   relinked loose attestation. Every output is checked with oci-image-tool, umoci and skopeo.
 #
-#   OCISLIM=path/to/ocislim scripts/e2e-referrers.sh     (default: .build/release/ocislim)
+#   OCISLIM=path/to/ocislim scripts/e2e-referrers.sh     (default: .build-static/release/ocislim)
 # Each check prints one PASS/FAIL line; the last line is exactly `e2e-referrers: N passed, M failed`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-OCISLIM=${OCISLIM:-.build/release/ocislim}
+OCISLIM=${OCISLIM:-.build-static/release/ocislim}
 FIXTURES=testdata/referrers
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-referrers.XXXXXX")
 # Kept on failure, for the logs the FAIL lines name.
