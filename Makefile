@@ -8,7 +8,7 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults e2e-mirror \
+.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults e2e-mirror \
 	demo bench bench-memory fuzz fuzz-build fuzz-short sanitize clean static install uninstall man image e2e-ship
 
 all: build
@@ -36,7 +36,7 @@ format:
 ## then the install and ocislim's own image, then a registry mirror's round trip, then the fault tests (SIGKILL,
 ## signals at random points, a full disk, EIO, short writes, a read-only parent, two runs at once), then a short fuzz
 ## pass (10 s per libFuzzer target).
-test: unit e2e e2e-selection e2e-archives e2e-verify e2e-ship e2e-mirror faults fuzz-short
+test: unit e2e e2e-selection e2e-referrers e2e-archives e2e-verify e2e-ship e2e-mirror faults fuzz-short
 
 # `swift build --build-tests` first: `swift test`'s own build does not rerun the BuildInfo plugin's prebuild
 # command, so after a commit it would test a binary that still names the previous one.
@@ -54,6 +54,11 @@ faults: release
 ## --replace, --platform; checked with oci-image-tool and skopeo.
 e2e-selection: release
 	OCISLIM=$(OCISLIM) bash scripts/e2e-selection.sh
+
+## Signatures and attestations (issue 11) on the small layouts of testdata/referrers (scripts/make-referrer-fixtures.py):
+## relinked, dropped, kept and refused (exit 3), checked with oci-image-tool, umoci and skopeo; under a minute.
+e2e-referrers: release
+	OCISLIM=$(OCISLIM) bash scripts/e2e-referrers.sh
 
 ## `ocislim verify` on the real image (issue 12): each strategy's output imports every module the original does, in
 ## bubblewrap sandboxes, and a deliberately broken rewrite is caught naming exactly its module (exit 5). `make test`

@@ -19,17 +19,17 @@
 #                     python3 -c 'import json, email, venv; print("ok")' with --network none
 #                     (MIRROR_DOCKER_RUN=0, or a dockerd that cannot run containers here: `ocislim verify` of the
 #                     image pulled back with skopeo against the original instead; the log says which ran)
-#   attestation-relinked  only with MIRROR_EXPECT_RELINK=1 (once --attestations relink is merged): the attestation's
-#                     vnd.docker.reference.digest and its in-toto subject name the new image manifest
+#   attestation-relinked  the attestation's vnd.docker.reference.digest and its in-toto subject name the new image
+#                     manifest (--attestations relink, the default; MIRROR_EXPECT_RELINK=0 skips the check)
 # The last line is exactly `e2e-mirror: N passed, M failed`.
 set -euo pipefail
 
 # --- Where the lead adds the layer cache once it is merged (helper A's `--cache DIR`), e.g.
 #     MIRROR_CACHE_ARGS=(--cache "$W/cache")
-# and the referrer policy (helper B), e.g. MIRROR_REFERRER_ARGS=(--attestations relink) with MIRROR_EXPECT_RELINK=1.
+# and the referrer policy, e.g. MIRROR_REFERRER_ARGS=(--signatures refuse); relinking attestations is the default.
 MIRROR_CACHE_ARGS=()
 MIRROR_REFERRER_ARGS=()
-MIRROR_EXPECT_RELINK=${MIRROR_EXPECT_RELINK:-0}
+MIRROR_EXPECT_RELINK=${MIRROR_EXPECT_RELINK:-1}
 # ---
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -20,8 +20,10 @@ public struct ImageManifest: Codable, Sendable {
     public var config: Descriptor
     /// The layers, bottom first.
     public var layers: [Descriptor]
-    /// The manifest this one refers to (referrers API), copied as it is.
+    /// The manifest this one refers to (referrers API).
     public var subject: Descriptor?
+    /// The kind of artifact an OCI 1.1 artifact manifest holds (a signature, an SBOM), when it says.
+    public var artifactType: String?
 }
 
 /// The fields of an image config that the tool reads.

@@ -74,6 +74,20 @@ public struct ImageLayout: ImageSource {
 
     public func blobLocation(_ digest: Digest) -> String { blobPath(digest) }
 
+    /// The regular files of `blobs/sha256` whose names are digests, in digest order; other names are not blobs.
+    public func storedBlobs() throws -> [StoredBlob] {
+        let directory = "\(path)/blobs/sha256"
+        guard FileManager.default.fileExists(atPath: directory) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: directory).sorted().compactMap { name in
+            guard let digest = try? Digest(parsing: "sha256:\(name)") else { return nil }
+            let attributes = try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")
+            guard attributes[.type] as? FileAttributeType == .typeRegular,
+                let size = (attributes[.size] as? NSNumber)?.int64Value
+            else { return nil }
+            return StoredBlob(digest: digest, size: size)
+        }
+    }
+
     /// Opens a blob for streaming; the source throws at its end if size or digest differ from the descriptor.
     public func openBlob(_ descriptor: Descriptor) throws -> VerifyingBlobSource {
         let blobPath = blobPath(descriptor.digest)

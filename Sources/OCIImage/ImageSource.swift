@@ -33,6 +33,21 @@ public protocol ImageSource: Sendable {
     /// Whether an absent blob named by an index may be carried over as a descriptor only (a sparse archive) instead
     /// of failing the run.
     var allowsAbsentManifests: Bool { get }
+    /// Every blob the source holds, with its size, whether or not an index lists it (`--scan-blobs` looks for
+    /// referrers among them); empty for a source that cannot list its blobs.
+    func storedBlobs() throws -> [StoredBlob]
+}
+
+/// A blob as a source stores it, listed or not.
+public struct StoredBlob: Hashable, Sendable {
+    public let digest: Digest
+    public let size: Int64
+
+    /// Makes an entry.
+    public init(digest: Digest, size: Int64) {
+        self.digest = digest
+        self.size = size
+    }
 }
 
 extension ImageSource {
@@ -41,6 +56,8 @@ extension ImageSource {
     }
 
     public var allowsAbsentManifests: Bool { false }
+
+    public func storedBlobs() throws -> [StoredBlob] { [] }
 
     public func entries(atPosition position: Int, of index: ImageIndex) -> [Int] {
         index.manifests.indices.contains(position) ? [position] : []

@@ -19,6 +19,7 @@ indirect enum ReadFields: Sendable {
     static let index = ReadFields.object(["mediaType": .value, "manifests": .array(of: descriptor)])
     static let manifest = ReadFields.object([
         "mediaType": .value, "config": descriptor, "layers": .array(of: descriptor), "subject": descriptor,
+        "artifactType": .value,
     ])
     static let config = ReadFields.object([
         "rootfs": .object(["type": .value, "diff_ids": .value]),

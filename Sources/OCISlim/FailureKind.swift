@@ -6,12 +6,15 @@ import OCIImage
 #endif
 
 /// What kind of failure an error is, for the exit status: the user's input is wrong (1), the machine could not do
-/// the work and a retry may succeed (2), or the command line asks for something impossible (64).
+/// the work and a retry may succeed (2), a policy refused the work (3), or the command line asks for something
+/// impossible (64).
 public enum FailureKind: Sendable, Equatable {
     /// Exit 1: the image is invalid or unsupported; running again will fail the same way.
     case invalidInput
     /// Exit 2: an I/O or resource failure (disk full, I/O error, out of descriptors, output busy); retryable.
     case resource
+    /// Exit 3: refused by policy (`--signatures refuse` and signatures the rewrite would invalidate).
+    case policy
     /// Exit 64: the options do not fit this image or these paths.
     case usage
 
@@ -25,6 +28,7 @@ public enum FailureKind: Sendable, Equatable {
         case OCIError.outputOverlapsInput: self = .usage
         case is CompressionError, is ReferenceError, is DestinationError: self = .usage
         case is CompileError: self = .resource
+        case ReferrerError.signaturesRefused: self = .policy
         default: self = .invalidInput
         }
     }
@@ -34,6 +38,7 @@ public enum FailureKind: Sendable, Equatable {
         switch self {
         case .invalidInput: 1
         case .resource: 2
+        case .policy: 3
         case .usage: 64
         }
     }

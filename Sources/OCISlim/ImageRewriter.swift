@@ -25,7 +25,14 @@ public struct ImageRewriter: Sendable {
         let compiler = try options.compileWith.map { try BytecodeCompiler(executable: $0) }
         let pipeline = try RewritePipeline(
             source: ObservedImageSource(inner: source, progress: options.settings.progress), selection: selection,
-            settings: options.settings, compiler: compiler)
+            settings: options.settings, compiler: compiler, scanBlobs: options.referrers.scanBlobs)
+        let refused = options.referrers.refusals(in: pipeline.graph)
+        guard refused.isEmpty else {
+            throw ReferrerError.signaturesRefused(
+                refused.map {
+                    RefusedReferrer(digest: $0.descriptor.digest, referrerClass: $0.referrerClass, subject: $0.subject)
+                })
+        }
         try OutputNaming(outputReference).check(
             imageCount: pipeline.graph.index.manifests.count, output: outputReference)
         let output = try ImageEndpoints.destination(
@@ -43,7 +50,7 @@ public struct ImageRewriter: Sendable {
                 scans: scans, variant: variant, compileVersion: compileVersion, layersKept: layersKept)
             let layers = try await pipeline.rewriteLayers(scans: scans, plans: plans, store: output.blobs)
             let documents = try pipeline.writeDocuments(
-                scans: scans, plans: plans, layers: layers, store: output.blobs
+                scans: scans, plans: plans, layers: layers, store: output.blobs, referrers: options.referrers
             )
             let report = pipeline.report(
                 variant: variant, input: options.input, output: options.output, scans: scans, plans: plans,
@@ -92,13 +99,15 @@ struct RewritePipeline: Sendable {
     /// compression suits them.
     init(
         source: any ImageSource, selection: ImageSelection = ImageSelection(), settings: RunSettings,
-        compiler: BytecodeCompiler? = nil
+        compiler: BytecodeCompiler? = nil, scanBlobs: Bool = false
     ) throws {
         self.source = source
         self.settings = settings
         self.compiler = compiler
         let warnings = warnings
-        graph = try GraphReader(source: source, selection: selection, warn: { warnings.add($0) }).read()
+        graph = try GraphReader(
+            source: source, selection: selection, scanBlobs: scanBlobs, warn: { warnings.add($0) }
+        ).read()
         try checkCompression()
     }
 
@@ -234,18 +243,23 @@ struct RewritePipeline: Sendable {
 
     // MARK: Write documents
 
-    /// Writes configs, manifests and indexes into `store`; returns the new `index.json` and what each image became.
+    /// Writes configs, manifests and indexes into `store`, and the referrers as `referrers` says; returns the new
+    /// `index.json` and what each image and referrer became. Loose referrers carried over are listed at its end.
     func writeDocuments(
         scans: [Digest: ScannedLayer], plans: [Digest: ImagePlan], layers: [LayerJob: RewrittenLayer],
-        store: some BlobStore
+        store: some BlobStore, referrers: ReferrerPolicy = ReferrerPolicy()
     ) throws -> WrittenDocuments {
-        var writer = DocumentWriter(source: source, graph: graph, store: store, plans: plans, layers: layers)
+        var writer = DocumentWriter(
+            source: source, graph: graph, store: store, plans: plans, layers: layers, policy: referrers)
         let children = try graph.index.manifests.map { try writer.write($0) }
+        let loose = try graph.looseReferrers.compactMap { try writer.write(loose: $0) }
         let indexBytes =
-            children.map(\.digest) == graph.index.manifests.map(\.digest)
+            children == graph.index.manifests.map(Optional.some) && loose.isEmpty
             ? graph.bytes
-            : try DocumentPatcher.index(graph.bytes, manifests: children, what: "index.json")
-        return WrittenDocuments(indexBytes: indexBytes, images: writer.images, blobRewrites: writer.blobRewrites)
+            : try DocumentPatcher.index(graph.bytes, manifests: children, appending: loose, what: "index.json")
+        return WrittenDocuments(
+            indexBytes: indexBytes, images: writer.images, blobRewrites: writer.blobRewrites,
+            referrers: writer.referrers)
     }
 
     // MARK: Report

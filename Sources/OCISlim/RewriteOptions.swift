@@ -52,6 +52,8 @@ public struct RewriteOptions: Sendable {
     public var sourceless: SourcelessOptions
     /// `--compile-with`: a host CPython that compiles sources the image ships without bytecode (`sourceless`).
     public var compileWith: String?
+    /// `--signatures`, `--attestations`, `--scan-blobs`: what becomes of the referrers of documents that change.
+    public var referrers = ReferrerPolicy()
     /// How the run works.
     public var settings: RunSettings
 

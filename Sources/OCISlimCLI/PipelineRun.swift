@@ -21,7 +21,8 @@ enum PipelineRun {
 
     /// The exit status of a failed run, by its cause (`FailureKind`): 1 when the input is invalid (the message names
     /// the file, blob or tar entry), 2 for an I/O or resource failure a retry may fix (disk full, I/O error, output
-    /// busy), 64 when the options do not suit the image or the paths (found before any work).
+    /// busy), 3 when a policy refuses the work (`--signatures refuse`), 64 when the options do not suit the image or
+    /// the paths (found before any work).
     static func exitCode(for error: any Error) -> ExitCode {
         if let error = error as? ReportError { return ExitCode(error.exitCode) }
         return ExitCode(FailureKind(error).exitStatus)

@@ -20,12 +20,20 @@ extension OCISlimCommand {
                   docker save app | ocislim rewrite - - | docker load
                   ocislim rewrite oci:layout:latest oci:layout:latest-slim (added to the same layout)
                   ocislim rewrite --platform linux/amd64 oci:multi out
+                  ocislim rewrite --digestfile new.digests oci:signed out  (signatures dropped, re-sign new.digests)
+                  ocislim rewrite --signatures refuse oci:signed out       (exit 3 if a signature would break)
+                  ocislim rewrite --attestations drop --scan-blobs oci:in out
+
+                Signatures and attestations of the images changed are found in every index (BuildKit attestation \
+                manifests, OCI 1.1 referrers, cosign tags and bundles, notation) and handled by --signatures and \
+                --attestations; the report lists each one and what was done.
 
                 Exit status: 0 on success; 1 when the input is invalid (the message names the file, archive member, \
                 blob or tar entry; permanent: a job controller should not retry it, e.g. Kubernetes podFailurePolicy \
                 FailIndex); 2 for an I/O or resource failure (disk full, I/O error, the output locked by another \
-                run; retryable); 3 when refused by policy; 64 for usage errors; 130/143 when interrupted by \
-                SIGINT/SIGTERM (staging and temp files are removed first, and a rerun writes the same bytes).
+                run; retryable); 3 when --signatures refuse finds signatures the rewrite would invalidate; 64 for \
+                usage errors; 130/143 when interrupted by SIGINT/SIGTERM (staging and temp files are removed first, \
+                and a rerun writes the same bytes).
                 """
         )
 
@@ -88,16 +96,20 @@ extension OCISlimCommand {
 
         @Option(
             help: ArgumentHelp(
-                "Write the digest of every rewritten manifest and index to this file, one a line (as skopeo "
-                    + "--digestfile does).",
+                "Write the digest of every rewritten image manifest and index to this file, one a line (as "
+                    + "skopeo --digestfile does).",
                 discussion: "For re-signing the new images (cosign sign, notation sign); the JSON report's digestMap "
-                    + "has old -> new with names. Claimed before any work, written before the output is published.",
+                    + "has old -> new with names. Relinked attestations are not listed (the report's referrers "
+                    + "have their new digests). Claimed before any work, written before the output is published.",
                 valueName: "file"
             ))
         var digestfile: String?
 
         @OptionGroup
         var selection: ImageSelectionOptions
+
+        @OptionGroup(title: "Signatures and attestations")
+        var referrers: ReferrerOptions
 
         @Flag(help: "With oci:EXISTING_DIR:NAME, replace an image already named NAME.")
         var replace = false
@@ -191,6 +203,7 @@ extension OCISlimCommand {
             options.reclaimHidden = reclaimHidden
             options.keepLayers = keepLayers
             options.keepLayersOf = keepLayersOf
+            options.referrers = referrers.policy
             return options
         }
 

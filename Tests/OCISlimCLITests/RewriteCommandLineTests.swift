@@ -98,6 +98,20 @@ import Testing
         #expect(options.compressionLevel == 30)
     }
 
+    @Test func referrerPolicies() throws {
+        #expect(try CommandLine.rewrite(["in", "out"]).options.referrers == ReferrerPolicy())
+        #expect(ReferrerPolicy() == ReferrerPolicy(signatures: .drop, attestations: .relink, scanBlobs: false))
+        let command = try CommandLine.rewrite([
+            "--signatures", "refuse", "--attestations", "drop", "--scan-blobs", "in", "out",
+        ])
+        #expect(command.options.referrers == ReferrerPolicy(signatures: .refuse, attestations: .drop, scanBlobs: true))
+        #expect(try CommandLine.rewrite(["--signatures", "keep", "in", "out"]).options.referrers.signatures == .keep)
+        CommandLine.expectUsageError(
+            ["rewrite", "--signatures", "sign", "in", "out"],
+            "The value 'sign' is invalid for '--signatures <policy>'. Please provide one of 'drop', 'keep' or "
+                + "'refuse'.")
+    }
+
     @Test func reportAndJSON() throws {
         let command = try CommandLine.rewrite(["--report", "report.json", "--json", "in", "out"])
         #expect(command.report == "report.json")

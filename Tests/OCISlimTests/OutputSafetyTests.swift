@@ -171,6 +171,9 @@ import Testing
         #expect(FailureKind(OCIError.digestMismatch(digest, actual: "00")) == .invalidInput)
         #expect(FailureKind(OCIError.outputBusy(path: "/o", staging: "/.o.ocislim")) == .resource)
         #expect(FailureKind(OCIError.outputOverlapsInput(output: "/i/o", input: "/i")) == .usage)
-        #expect([FailureKind.invalidInput, .resource, .usage].map(\.exitStatus) == [1, 2, 64])
+        let refused = RefusedReferrer(digest: digest, referrerClass: .signature, subject: digest)
+        #expect(FailureKind(ReferrerError.signaturesRefused([refused])) == .policy)
+        #expect(FailureKind(ReferrerError.subjectIsAncestor(referrer: digest, subject: digest)) == .invalidInput)
+        #expect([FailureKind.invalidInput, .resource, .policy, .usage].map(\.exitStatus) == [1, 2, 3, 64])
     }
 }

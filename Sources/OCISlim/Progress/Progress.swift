@@ -69,6 +69,7 @@ struct ObservedImageSource: ImageSource {
     func hasBlob(_ digest: Digest) -> Bool { inner.hasBlob(digest) }
     func blobLocation(_ digest: Digest) -> String { inner.blobLocation(digest) }
     func names(of entry: Descriptor) -> [String] { inner.names(of: entry) }
+    func storedBlobs() throws -> [StoredBlob] { try inner.storedBlobs() }
     func entries(atPosition position: Int, of index: ImageIndex) -> [Int] {
         inner.entries(atPosition: position, of: index)
     }

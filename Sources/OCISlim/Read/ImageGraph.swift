@@ -21,8 +21,11 @@ enum GraphNode: Sendable {
     case index(Descriptor, bytes: [UInt8], children: [Descriptor])
     /// An image manifest whose layers the tool can rewrite.
     case image(ImageNode)
-    /// Anything else reachable (attestations, artifacts, signatures, images the tool cannot rewrite, platforms not
-    /// selected): copied as it is, with the blobs it references.
+    /// A manifest that refers to another document (a signature, an attestation): written after its subject, as
+    /// the `ReferrerPolicy` says.
+    case referrer(ReferrerNode)
+    /// Anything else reachable (artifacts, images the tool cannot rewrite, platforms not selected): copied as it is,
+    /// with the blobs it references.
     case opaque(Descriptor, blobs: [Descriptor])
     /// A document the source does not hold (a sparse archive's other platforms): its descriptor is carried over.
     case absent(Descriptor)
@@ -50,6 +53,35 @@ package struct ImageGraph: Sendable {
     package let images: [ImageNode]
     /// The documents listed but absent from the source, carried over as descriptors.
     let absent: [Descriptor]
+    /// Every referrer reachable from `index.json`, in the order first reached.
+    let referrers: [ReferrerNode]
+    /// With `--scan-blobs`: the referrers found only as loose blobs, listed by no index, in digest order.
+    var looseReferrers: [ReferrerNode] = []
+    /// The first listing of each digest reached, to find a referrer's subject.
+    let keys: [Digest: DocumentKey]
+
+    /// The graph node of the document `digest` names, if it is reachable.
+    func node(_ digest: Digest) -> (DocumentKey, GraphNode)? {
+        guard let key = keys[digest], let node = nodes[key] else { return nil }
+        return (key, node)
+    }
+
+    /// Whether rewriting may give the document `digest` a new digest: it is a selected image, an index above one,
+    /// or a referrer whose subject may change. What `--signatures refuse` counts, before any layer is read.
+    func mayChange(_ digest: Digest) -> Bool {
+        var seen: Set<Digest> = []
+        var pending = [digest]
+        while let next = pending.popLast() {
+            guard seen.insert(next).inserted, let (_, node) = node(next) else { continue }
+            switch node {
+            case .image: return true
+            case .index(_, _, let children): pending += children.map(\.digest)
+            case .referrer(let referrer): pending.append(referrer.subject)
+            case .opaque, .absent: break
+            }
+        }
+        return false
+    }
 }
 
 /// Reads the graph of documents from a source.
@@ -60,15 +92,18 @@ package struct ImageGraph: Sendable {
 package struct GraphReader {
     let source: any ImageSource
     var selection = ImageSelection()
+    /// `--scan-blobs`: also look for referrers among the blobs no index lists.
+    var scanBlobs = false
     let warn: @Sendable (String) -> Void
 
     /// Makes a reader of `source`'s graph, keeping the images `selection` picks.
     package init(
-        source: any ImageSource, selection: ImageSelection = ImageSelection(),
+        source: any ImageSource, selection: ImageSelection = ImageSelection(), scanBlobs: Bool = false,
         warn: @escaping @Sendable (String) -> Void
     ) {
         self.source = source
         self.selection = selection
+        self.scanBlobs = scanBlobs
         self.warn = warn
     }
 
@@ -84,6 +119,7 @@ package struct GraphReader {
         if chosen.count != listed.manifests.count {
             bytes = try DocumentPatcher.index(listedBytes, keeping: chosen, what: source.indexName)
             index = try ImageIndex.read(bytes, listedAs: nil, what: source.indexName)
+            warnOfTagsLeft(listed: listed, chosen: chosen)
         }
         var walk = Walk(reader: self)
         for descriptor in index.manifests {
@@ -97,9 +133,57 @@ package struct GraphReader {
             if case .absent(let descriptor) = node { return descriptor }
             return nil
         }
-        return ImageGraph(
+        var graph = ImageGraph(
             bytes: bytes, index: index, nodes: walk.nodes, images: walk.images,
-            absent: absent.sorted { $0.digest < $1.digest })
+            absent: absent.sorted { $0.digest < $1.digest }, referrers: walk.referrers, keys: walk.keys)
+        if scanBlobs { graph.looseReferrers = try looseReferrers(besides: graph) }
+        return graph
+    }
+
+    /// Says which cosign tags of the chosen images the input reference leaves behind: the output holds only what it
+    /// selects, so they are not carried (nor acted on), and that must not go unsaid.
+    private func warnOfTagsLeft(listed: ImageIndex, chosen: [Int]) {
+        let chosenDigests = Set(chosen.map { listed.manifests[$0].digest })
+        let left = listed.manifests.enumerated().compactMap { position, entry -> String? in
+            guard !chosen.contains(position), let tag = entry.referenceName,
+                let subject = ReferrerDetector.cosignSubject(tag: tag), chosenDigests.contains(subject)
+            else { return nil }
+            return tag
+        }
+        guard !left.isEmpty else { return }
+        warn(
+            "the input reference selects part of \(source.name); the cosign tags of what it selects are not "
+                + "carried: \(left.joined(separator: ", ")) (read the whole layout to act on them)")
+    }
+
+    /// The referrers among the blobs no document of `graph` lists (`--scan-blobs`): each blob small enough to be a
+    /// manifest is read as one, and kept if it names a document of `graph` as its subject. Blobs that are not
+    /// manifests, and referrers of documents no longer in the image (garbage a layout kept), are skipped.
+    private func looseReferrers(besides graph: ImageGraph) throws -> [ReferrerNode] {
+        var listed = Set(graph.keys.keys)
+        for node in graph.nodes.values {
+            switch node {
+            case .image(let image):
+                listed.formUnion([image.manifest.config.digest] + image.manifest.layers.map(\.digest))
+            case .referrer(let referrer): listed.formUnion(referrer.blobs.map(\.digest))
+            case .opaque(_, let blobs): listed.formUnion(blobs.map(\.digest))
+            case .index, .absent: break
+            }
+        }
+        var found: [ReferrerNode] = []
+        for blob in try source.storedBlobs()
+        where !listed.contains(blob.digest) && blob.size <= ReferrerDetector.manifestLimit {
+            let descriptor = Descriptor(mediaType: MediaType.ociManifest, digest: blob.digest, size: blob.size)
+            guard let bytes = try? source.readDocument(descriptor),
+                let manifest = try? ImageManifest.read(bytes, listedAs: MediaType.ociManifest, what: "blob"),
+                let (kind, subject) = ReferrerDetector.subject(of: descriptor, manifest: manifest),
+                graph.node(subject) != nil
+            else { continue }
+            var referrer = referrerNode(descriptor, bytes: bytes, manifest: manifest, kind: kind, subject: subject)
+            referrer.loose = true
+            found.append(referrer)
+        }
+        return found
     }
 
     /// The state of one walk: the documents read so far.
@@ -107,6 +191,8 @@ package struct GraphReader {
         let reader: GraphReader
         var nodes: [DocumentKey: GraphNode] = [:]
         var images: [ImageNode] = []
+        var referrers: [ReferrerNode] = []
+        var keys: [Digest: DocumentKey] = [:]
         /// The platforms of the images seen, for the message when `--platform` matches none.
         var platformsSeen: [Platform] = []
         /// Per document visited, the longest chain of indexes from it down, itself included (0 for a non-index): a
@@ -117,6 +203,7 @@ package struct GraphReader {
         /// returns its height.
         mutating func visit(_ descriptor: Descriptor, label: String, depth: Int) throws -> Int {
             let key = DocumentKey(descriptor)
+            if keys[descriptor.digest] == nil { keys[descriptor.digest] = key }
             let isIndex = MediaType.isIndex(descriptor.mediaType)
             if let height = heights[key] {
                 guard depth + height - 1 <= GraphReader.depthLimit else { throw Self.tooDeep(descriptor) }
@@ -131,6 +218,7 @@ package struct GraphReader {
             guard isIndex else {
                 let (node, platform) = try reader.document(descriptor, label: label)
                 if case .image(let image) = node { images.append(image) }
+                if case .referrer(let referrer) = node { referrers.append(referrer) }
                 if let platform, !platformsSeen.contains(platform) { platformsSeen.append(platform) }
                 nodes[key] = node
                 heights[key] = 0
@@ -164,6 +252,12 @@ package struct GraphReader {
             let manifest = try ImageManifest.read(
                 bytes, listedAs: descriptor.mediaType, what: "manifest \(descriptor.digest)")
             var blobs = [manifest.config] + manifest.layers
+            if !isFilesystemImage(manifest),
+                let (kind, subject) = ReferrerDetector.subject(of: descriptor, manifest: manifest)
+            {
+                let referrer = referrerNode(descriptor, bytes: bytes, manifest: manifest, kind: kind, subject: subject)
+                return (.referrer(referrer), nil)
+            }
             guard MediaType.isImageConfig(manifest.config.mediaType) else {
                 // An artifact (attestation, signature, SBOM): not a filesystem image.
                 return (.opaque(descriptor, blobs: blobs.filter { source.hasBlob($0.digest) }), nil)
@@ -194,6 +288,23 @@ package struct GraphReader {
         }
         // Unknown media type: copy the blob itself if the layout has it.
         return (.opaque(descriptor, blobs: []), nil)
+    }
+
+    /// Whether a manifest is a filesystem image: an image config and tar layers. Such a manifest stays an image
+    /// even if it names a subject (an image built with a reference to its base); referrers are everything else.
+    private func isFilesystemImage(_ manifest: ImageManifest) -> Bool {
+        MediaType.isImageConfig(manifest.config.mediaType)
+            && manifest.layers.allSatisfy { MediaType.layerCompression($0.mediaType) != nil }
+    }
+
+    /// A referrer as read, classified, with the blobs the source holds.
+    private func referrerNode(
+        _ descriptor: Descriptor, bytes: [UInt8], manifest: ImageManifest, kind: ReferrerKind, subject: Digest
+    ) -> ReferrerNode {
+        ReferrerNode(
+            descriptor: descriptor, manifestBytes: bytes, manifest: manifest, kind: kind,
+            referrerClass: ReferrerDetector.classify(manifest), subject: subject,
+            blobs: ([manifest.config] + manifest.layers).filter { source.hasBlob($0.digest) })
     }
 
     private func unrewritableReason(_ manifest: ImageManifest) -> String? {

@@ -39,6 +39,11 @@ struct ReportBuilder {
         )
         report.reclaimHidden = variant.reclaimHidden
         report.digestMap = digestMap(images)
+        report.referrers = documents.referrers.map(referrerRow)
+        report.warnings += report.referrers.filter { $0.action == .kept }.map {
+            "\($0.class.rawValue) \($0.digest) (\($0.kind.rawValue)) was kept as asked: it still names "
+                + "\($0.subject.old), which the output replaces with \($0.subject.new?.description ?? "nothing")"
+        }
         if variant.reclaimHidden { report.unsharedByReclaim = unsharedByReclaim(images) }
         return report
     }
@@ -64,11 +69,26 @@ struct ReportBuilder {
         )
     }
 
-    /// The manifests and indexes that got a new digest, named by their `index.json` entry or image label.
+    /// One referrer's row.
+    private func referrerRow(_ written: WrittenReferrer) -> ReferrerReport {
+        let referrer = written.referrer
+        let newDigest = written.written?.digest
+        return ReferrerReport(
+            digest: referrer.descriptor.digest, class: referrer.referrerClass, kind: referrer.kind,
+            artifactType: referrer.artifactType,
+            name: (written.written ?? referrer.descriptor).referenceName, loose: referrer.loose,
+            subject: SubjectChange(old: referrer.subject, new: written.subject), action: written.action,
+            newDigest: newDigest == referrer.descriptor.digest ? nil : newDigest)
+    }
+
+    /// The image manifests and indexes that got a new digest, named by their `index.json` entry or image label;
+    /// relinked referrers are left to `referrers`.
     private func digestMap(_ images: [ImageReport]) -> [DigestMapping] {
         let labels = Dictionary(images.map { ($0.manifest.old, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let referrers = Set(documents.referrers.map(\.referrer.descriptor.digest))
         return documents.blobRewrites.compactMap { rewrite in
-            guard let mediaType = rewrite.mediaType, MediaType.isManifest(mediaType) || MediaType.isIndex(mediaType)
+            guard let mediaType = rewrite.mediaType, MediaType.isManifest(mediaType) || MediaType.isIndex(mediaType),
+                !referrers.contains(rewrite.old)
             else { return nil }
             return DigestMapping(
                 old: rewrite.old, new: rewrite.new, mediaType: mediaType,

@@ -46,6 +46,14 @@ extension RewriteReport {
                     + "(\(ByteCount(unshared.compressedBytes)) compressed): images that share them no longer do, so a "
                     + "fleet stores and pulls them once more per image; --keep-layers or --keep-layers-of keeps them")
         }
+        for referrer in referrers where referrer.action != .unchanged {
+            // A relinked cosign .sbom tag keeps its manifest: what changed is the tag.
+            let renamed = referrer.action == .relinked ? referrer.name.map { " as \($0)" } : nil
+            let target = referrer.newDigest.map { " → \($0.short)" } ?? renamed ?? ""
+            lines.append(
+                "\(referrer.class.rawValue) \(referrer.digest.short) (\(referrer.kind.rawValue)) of "
+                    + "\(referrer.subject.old.short): \(referrer.action.rawValue)\(target)")
+        }
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }

@@ -12,9 +12,12 @@ public struct RewriteReport: Codable, Sendable {
     public var strategy: String
     /// Whether files upper layers hide were removed (`--reclaim-hidden`).
     public var reclaimHidden = false
-    /// Every manifest and index whose digest changed, old → new, with the name it is listed under: what a pipeline
-    /// re-signs (`cosign sign`, `notation sign`) and how it proves lineage.
+    /// Every image manifest and index whose digest changed, old → new, with the name it is listed under: what a
+    /// pipeline re-signs (`cosign sign`, `notation sign`) and how it proves lineage. Relinked referrers are not in
+    /// it (they are not what one signs; `referrers` has their new digests).
     public var digestMap: [DigestMapping] = []
+    /// Every signature and attestation found that refers to a document of the image, and what was done with it.
+    public var referrers: [ReferrerReport] = []
     /// With `--reclaim-hidden`: the layers it rewrote that nothing else changed, and their compressed size. Such a
     /// layer gets a new digest, so other images built on the same base stop sharing it: a fleet stores and pulls
     /// this much more per image (`--keep-layers`, `--keep-layers-of` keep them).
@@ -54,6 +57,40 @@ public struct DigestMapping: Codable, Sendable, Equatable {
     public var mediaType: String
     /// The name it is listed under in the output's `index.json` (ref name, RepoTag), or where it sits below one.
     public var name: String?
+}
+
+/// A referrer of the report: a signature or attestation of a document of the image.
+public struct ReferrerReport: Codable, Sendable, Equatable {
+    /// Its manifest's digest in the input.
+    public var digest: Digest
+    /// `signature`, `attestation` or `unknown`.
+    public var `class`: ReferrerClass
+    /// How it names its subject: `buildkit-attestation`, `oci-referrer`, `cosign-tag`.
+    public var kind: ReferrerKind
+    /// Its artifact type (else its first layer's media type).
+    public var artifactType: String?
+    /// Its cosign tag, or another ref name it is listed under, in the output when it changed.
+    public var name: String?
+    /// Found only as a loose blob (`--scan-blobs`).
+    public var loose: Bool
+    /// The subject's digest before and after (nil after when the subject is not in the image).
+    public var subject: SubjectChange
+    /// `relinked`, `dropped`, `kept` or `unchanged`.
+    public var action: ReferrerAction
+    /// Its digest in the output, when relinked to a new one.
+    public var newDigest: Digest?
+}
+
+/// A referrer's subject before and after.
+public struct SubjectChange: Codable, Sendable, Equatable {
+    public var old: Digest
+    public var new: Digest?
+
+    /// Makes a change.
+    public init(old: Digest, new: Digest?) {
+        self.old = old
+        self.new = new
+    }
 }
 
 /// Layers `--reclaim-hidden` alone gave a new digest.

@@ -1,5 +1,7 @@
 import OCIImage
 
+import class Foundation.JSONEncoder
+
 /// Patches changed documents without losing fields: only the members the rewrite changes are replaced.
 enum DocumentPatcher {
     /// A config with new `rootfs.diff_ids` and, for keys it does not set yet, the added environment.
@@ -62,9 +64,41 @@ enum DocumentPatcher {
         return try document.encoded()
     }
 
-    static func index(_ bytes: [UInt8], manifests: [Descriptor], what: String) throws -> [UInt8] {
+    /// An index whose manifests point at new blobs. A nil entry is removed (a dropped referrer); annotations whose
+    /// value changed (a relinked referrer's `vnd.docker.reference.digest`, a renamed cosign tag) are set; `appending`
+    /// entries are added at the end (loose referrers carried over).
+    static func index(
+        _ bytes: [UInt8], manifests: [Descriptor?], appending: [Descriptor] = [], what: String
+    ) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
-        try retarget(&document, list: "manifests", to: manifests, what: what)
+        guard let entries = document["manifests"]?.arrayValue, entries.count == manifests.count else {
+            throw OCIError.invalidDocument(what: what, reason: "manifests changed while being read")
+        }
+        var kept: [JSONValue] = []
+        for (entry, target) in zip(entries, manifests) {
+            guard let target else { continue }
+            var entry = entry
+            entry.setDescriptorTarget(digest: target.digest, size: target.size)
+            for (key, value) in (target.annotations ?? [:]).sorted(by: { $0.key < $1.key })
+            where entry["annotations"]?[key]?.stringValue != value {
+                entry["annotations"]?[key] = .string(value)
+            }
+            kept.append(entry)
+        }
+        for descriptor in appending {
+            kept.append(try JSONValue.parse(Array(try JSONEncoder().encode(descriptor)), what: what))
+        }
+        document["manifests"] = .array(kept)
+        return try document.encoded()
+    }
+
+    /// A referrer manifest pointing at new config and layer blobs and, when it has a `subject`, at the subject's
+    /// new digest and size (its media type and other fields kept).
+    static func referrer(
+        _ bytes: [UInt8], config: Descriptor, layers: [Descriptor], subject: Descriptor, what: String
+    ) throws -> [UInt8] {
+        var document = try JSONValue.parse(manifest(bytes, config: config, layers: layers, what: what), what: what)
+        document["subject"]?.setDescriptorTarget(digest: subject.digest, size: subject.size)
         return try document.encoded()
     }
 
