@@ -18,8 +18,8 @@
 #                  A signal that comes then waits for publishing to end (before the fix, the staging directory was
 #                  removed while it was renamed: a partial output, blobs missing, with exit 0 or 143)
 #   sigint-at-T    the same with SIGINT (exit 130) at one more random point
-#   sigterm-existing-layout  SIGTERM while adding an image to an existing layout (oci:DIR:NAME): no temp file left
-#                  among its blobs, index.json unchanged; the rerun leaves exactly the reference's blobs
+#   sigterm-existing-layout  SIGTERM while a blob is written into an existing layout (oci:DIR:NAME): no temp file
+#                  left among its blobs, index.json unchanged; the rerun leaves exactly the reference's blobs
 #   signals-landed more than half of those signals interrupted their run (the points did land inside the runs)
 #   enospc         a 24 MiB tmpfs as the output's parent: exit 2, "No space left on device", nothing left there
 #   fsync-eio      fsync fails with EIO (LD_PRELOAD shim): exit 2, nothing published, nothing left
@@ -193,9 +193,10 @@ signal_at() {
     rm -rf "$dir/parent/out"
 }
 
-# SIGTERM 60% into a run adding an image to an existing layout (oci:DIR:NAME), where blobs are written among the
-# layout's own: exit 143, no temp file left in the layout, its index.json unchanged; the rerun adds the image, and
-# the layout's blobs are then exactly the reference's (an interrupted run's finished blobs are the same bytes).
+# SIGTERM while a run adding an image to an existing layout (oci:DIR:NAME) writes a blob among the layout's own (as
+# soon as a .partial- temp file is there): exit 143, no temp file left in the layout, its index.json unchanged; the
+# rerun adds the image, and the layout's blobs are then exactly the reference's (an interrupted run's finished blobs
+# are the same bytes).
 check_sigterm_existing_layout() {
     local dir="$WORK/signal-existing" layout="$WORK/signal-existing/layout"
     mkdir -p "$layout/blobs/sha256"
@@ -203,7 +204,9 @@ check_sigterm_existing_layout() {
     printf '{"schemaVersion":2,"manifests":[]}' >"$layout/index.json"
     "${REWRITE[@]}" "$IMG" "oci:$layout:slim" 2>"$dir/stderr" &
     local pid=$!
-    sleep "$(awk -v d="$REFERENCE_SECONDS" 'BEGIN { printf "%.2f", 0.6 * d }')"
+    while kill -0 "$pid" 2>/dev/null && [[ -z "$(find "$layout/blobs" -name '.partial-*' | head -n 1)" ]]; do
+        sleep 0.02
+    done
     kill -TERM "$pid" 2>/dev/null || true
     local rc=0; wait "$pid" || rc=$?
     cat "$dir/stderr"
