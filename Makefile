@@ -10,7 +10,7 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-fleet e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults \
+.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-fleet e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults e2e-mirror \
 	demo bench bench-memory fuzz fuzz-build fuzz-short sanitize clean static install uninstall man image e2e-ship
 
 all: build
@@ -41,9 +41,10 @@ format:
 
 ## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image, then every
 ## image shape through the real loaders (a sharp subset of shapes: ARCHIVE_SHAPES=all for every one, as CI runs it),
-## then the install and ocislim's own image, then the fault tests (SIGKILL, signals, a full disk, EIO, short writes,
-## a read-only parent, two runs at once), then a short fuzz pass (10 s per libFuzzer target).
-test: unit e2e e2e-selection e2e-referrers e2e-fleet e2e-archives e2e-verify e2e-ship faults fuzz-short
+## then the install and ocislim's own image, then a registry mirror's round trip, then the fault tests (SIGKILL,
+## signals at random points, a full disk, EIO, short writes, a read-only parent, two runs at once), then a short fuzz
+## pass (10 s per libFuzzer target).
+test: unit e2e e2e-selection e2e-referrers e2e-fleet e2e-archives e2e-verify e2e-ship e2e-mirror faults fuzz-short
 
 # `swift build --build-tests` first: `swift test`'s own build does not rerun the BuildInfo plugin's prebuild
 # command, so after a commit it would test a binary that still names the previous one.
@@ -94,6 +95,13 @@ e2e-verify: release
 	OCISLIM=$(OCISLIM) $(if $(filter all,$(VERIFY_STRATEGIES)),,E2E_STRATEGIES="$(VERIFY_STRATEGIES)") \
 		E2E_VERIFY_SAMPLE=$(VERIFY_SAMPLE) E2E_NOBYTECODE_SAMPLE=$(VERIFY_NOBYTECODE_SAMPLE) \
 		E2E_BROKEN_SAMPLE=$(VERIFY_BROKEN_SAMPLE) bash scripts/e2e-verify.sh
+
+## ocislim as a registry mirror's step (issue 11): the real image with a BuildKit-style attestation index pushed to
+## Debian's docker-registry on 127.0.0.1, skopeo copy --all to oci:, ocislim rewrite, skopeo copy --all back; the
+## registry's digest equals the report's, and a private dockerd pulls and runs it. Also checks deploy/'s manifests.
+## Needs root (dockerd).
+e2e-mirror: release
+	OCISLIM=$(OCISLIM) bash scripts/e2e-mirror.sh
 
 ## Every image shape in and out (issue 9): real `docker save` (dockerd 20.10), `ctr images export`, skopeo and scripted
 ## Docker 25+ / crane archives of the real image (made once, cached in .cache/images/archives), each rewritten and

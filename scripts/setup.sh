@@ -14,7 +14,7 @@ set -euo pipefail
 # e2e-archives.sh): Debian's dockerd 20.10 (vfs storage, legacy `docker save`), containerd 1.6 and ctr,
 # podman (root, vfs: no fuse-overlayfs or uidmap needed), the registry, bubblewrap (verify's sandbox).
 # Shipping (make install, make image, e2e-ship.sh): binutils strips the binary and reads its needed libraries,
-# man-db renders the man page.
+# man-db renders the man page. python3-yaml checks deploy/'s manifests (scripts/check-deploy.py).
 PACKAGES=(
     libarchive-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev libisal-dev pkg-config
     umoci skopeo oci-image-tool mmdebstrap
@@ -22,6 +22,7 @@ PACKAGES=(
     gcc libc6-dev util-linux
     docker.io containerd podman docker-registry bubblewrap
     binutils man-db
+    python3-yaml
 )
 
 # A package counts as present only when dpkg says "install ok installed".

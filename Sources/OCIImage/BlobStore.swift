@@ -170,6 +170,10 @@ private enum DigestSource {
 }
 
 /// A blob written to a temp file in the store's directory, hashed and counted; `commit()` renames it to its digest.
+///
+/// The temp file is registered with the `StagingRegistry` while it may exist: a staging directory goes whole when a
+/// run is interrupted, but an existing layout receiving an image (`oci:DIR:NAME`) stays, and so would the temp files
+/// of the blobs being written into it.
 final class FileBlobWriter: BlobWriter {
     private let directory: String
     private let temporaryPath: String
@@ -181,12 +185,20 @@ final class FileBlobWriter: BlobWriter {
     init(directory: String, verifiedDigest: Digest?) throws {
         self.directory = directory
         temporaryPath = "\(directory)/.partial-\(UUID().uuidString)"
-        file = try FileSink(creating: temporaryPath)
         digestSource = try DigestSource(verifiedDigest: verifiedDigest)
+        // Registered before it exists: a signal between the two finds nothing to remove, never an unlisted file.
+        StagingRegistry.shared.add(temporary: temporaryPath)
+        do {
+            file = try FileSink(creating: temporaryPath)
+        } catch {
+            StagingRegistry.shared.remove(temporaryPath)
+            throw error
+        }
     }
 
     deinit {
         if !committed { unlink(temporaryPath) }
+        StagingRegistry.shared.remove(temporaryPath)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {

@@ -169,10 +169,13 @@ public final class OutputLayout: Sendable {
     }
 }
 
-/// The staging directories of this process, for removal when it is interrupted (`SIGINT`, `SIGTERM`).
+/// The staging directories and temp files of this process, for removal when it is interrupted (`SIGINT`, `SIGTERM`).
 public final class StagingRegistry: @unchecked Sendable {
     /// The process's registry.
     public static let shared = StagingRegistry()
+
+    /// A registry of its own, not the one the signal handlers empty (for tests).
+    package init() {}
 
     // Guarded by `lock`: layouts come and go on any task, the signal handler reads from its own queue.
     private let lock = NSLock()
@@ -180,11 +183,15 @@ public final class StagingRegistry: @unchecked Sendable {
 
     func add(_ path: String, createdParents: [String]) { lock.withLock { paths[path] = createdParents } }
 
-    /// Registers a temporary directory of this run (standard input spilled to disk) for removal on interruption.
+    /// Registers a temporary directory (standard input spilled to disk) or file (a report being written) of this run
+    /// for removal on interruption.
     public func add(temporary path: String) { add(path, createdParents: []) }
 
     /// Forgets a directory that was removed or published.
     public func remove(_ path: String) { lock.withLock { _ = paths.removeValue(forKey: path) } }
+
+    /// Whether `path` would be removed on interruption.
+    package func isRegistered(_ path: String) -> Bool { lock.withLock { paths[path] != nil } }
 
     /// Removes every staging directory still registered, and the parents its run created; returns once they are gone.
     public func removeAll() {

@@ -22,8 +22,9 @@ extension OCISlimCommand {
                 As a CI gate:
                   ocislim audit --strategy drop-bytecode --fail-if-saving-over 5% --fail-if-hidden-over 20MB IMAGE
 
-                Exit status: 0 done, 1 invalid input, 2 I/O or resource failure, 4 a --fail-if limit exceeded (one \
-                line per limit says by how much), 64 usage.
+                Exit status: 0 done, 1 invalid input (permanent), 2 I/O or resource failure (retryable), 4 a \
+                --fail-if limit exceeded (one line per limit says by how much), 64 usage, 130/143 interrupted by \
+                SIGINT/SIGTERM.
                 """
         )
 
@@ -116,6 +117,8 @@ extension OCISlimCommand {
         }
 
         func run() async throws {
+            // An interrupted audit leaves neither its report's temp file nor standard input spilled to TMPDIR.
+            Interruption.removeStagingOnSignals()
             let destination: ReportDestination?
             do {
                 destination = try ReportDestination.claim(report)

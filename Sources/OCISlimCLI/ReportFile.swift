@@ -1,5 +1,6 @@
 import ByteIO
 import Foundation
+import OCIImage
 
 /// Where `--report` sends the JSON: standard output (`-`), or a file claimed before any work.
 ///
@@ -18,27 +19,37 @@ enum ReportDestination {
 }
 
 /// A report file being written: a temp file beside its final path until `publish()`.
+///
+/// The temp file is registered with the `StagingRegistry` for as long as it exists, so a run ended by `SIGINT` or
+/// `SIGTERM` (which exits without running `deinit`) removes it with the staging directories.
 final class ReportFile {
     /// The report's path as given.
     let path: String
     private let temporaryPath: String
     private let sink: FileSink
+    private let registry: StagingRegistry
     private var published = false
 
-    /// Creates the temp file beside `path`; fails when that directory cannot take it.
-    init(path: String) throws {
+    /// Creates the temp file beside `path`, registered in `registry` for removal on interruption; fails when that
+    /// directory cannot take it.
+    init(path: String, registry: StagingRegistry = .shared) throws {
         self.path = path
+        self.registry = registry
         let url = URL(fileURLWithPath: path)
         temporaryPath = url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).ocislim-\(getpid())"
+        // Registered before it exists: a signal between the two finds nothing to remove, never an unlisted file.
+        registry.add(temporary: temporaryPath)
         do {
             sink = try FileSink(creating: temporaryPath)
         } catch let error as ByteIOError {
+            registry.remove(temporaryPath)
             throw ReportError(path: path, errno: error.errno ?? EIO)
         }
     }
 
     deinit {
         if !published { unlink(temporaryPath) }
+        registry.remove(temporaryPath)
     }
 
     /// Writes and flushes the JSON into the temp file.
@@ -55,6 +66,7 @@ final class ReportFile {
     func publish() throws {
         guard rename(temporaryPath, path) == 0 else { throw ReportError(path: path, errno: errno) }
         published = true
+        registry.remove(temporaryPath)
     }
 }
 

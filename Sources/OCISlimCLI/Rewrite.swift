@@ -28,9 +28,12 @@ extension OCISlimCommand {
                 manifests, OCI 1.1 referrers, cosign tags and bundles, notation) and handled by --signatures and \
                 --attestations; the report lists each one and what was done.
 
-                Exit status: 0 on success, 1 when the input is invalid (the message names the file, archive member, \
-                blob or tar entry), 2 for an I/O or resource failure (retryable), 3 when --signatures refuse finds \
-                signatures the rewrite would invalidate, 64 for usage errors, 130/143 when interrupted.
+                Exit status: 0 on success; 1 when the input is invalid (the message names the file, archive member, \
+                blob or tar entry; permanent: a job controller should not retry it, e.g. Kubernetes podFailurePolicy \
+                FailIndex); 2 for an I/O or resource failure (disk full, I/O error, the output locked by another \
+                run; retryable); 3 when --signatures refuse finds signatures the rewrite would invalidate; 64 for \
+                usage errors; 130/143 when interrupted by SIGINT/SIGTERM (staging and temp files are removed first, \
+                and a rerun writes the same bytes).
                 """
         )
 
@@ -219,22 +222,32 @@ extension OCISlimCommand {
                 StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw ExitCode(error.exitCode)
             }
+            // From the output's publishing to the report's, a signal waits (`PublishingGate`); a failure ends it
+            // before its message is printed.
             var result = try await PipelineRun.result {
-                try await ImageRewriter(options: options).run(beforePublishing: { report in
-                    var report = report
-                    report.tool = OCISlimCommand.tool
-                    if case .file(let file) = destination { try file.write(Array(try PipelineRun.json(report))) }
-                    try digests?.write(Array(report.digestMap.map { "\($0.new)\n" }.joined().utf8))
-                })
+                do {
+                    return try await ImageRewriter(options: options).run(beforePublishing: { report in
+                        var report = report
+                        report.tool = OCISlimCommand.tool
+                        if case .file(let file) = destination { try file.write(Array(try PipelineRun.json(report))) }
+                        try digests?.write(Array(report.digestMap.map { "\($0.new)\n" }.joined().utf8))
+                        Interruption.publishing.begin()
+                    })
+                } catch {
+                    Interruption.publishing.end(completed: false)
+                    throw error
+                }
             }
             result.tool = OCISlimCommand.tool
             do {
                 if case .file(let file) = destination { try file.publish() }
                 try digests?.publish()
             } catch let error as ReportError {
+                Interruption.publishing.end(completed: false)
                 StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw ExitCode(error.exitCode)
             }
+            Interruption.publishing.end(completed: true)
             if (try? references)?.1.isStandardStream == true {
                 // Standard output carries the archive: the table goes to standard error.
                 if !runOptions.quiet {

@@ -29,8 +29,8 @@ extension OCISlimCommand {
                 flag (qemu-user-static); otherwise it is refused.
 
                 Exit status: 0 when nothing regressed, 5 when a module (or, with --run, the command) regressed, 1 \
-                when an input is invalid, 2 when the machine cannot do the work (no bubblewrap, disk full), 64 for \
-                usage errors, 130/143 when interrupted.
+                when an input is invalid (permanent), 2 when the machine cannot do the work (no bubblewrap, disk \
+                full; retryable), 64 for usage errors, 130/143 when interrupted by SIGINT/SIGTERM.
                 """
         )
 

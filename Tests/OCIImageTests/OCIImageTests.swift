@@ -107,6 +107,25 @@ import Testing
             ])
     }
 
+    /// A blob's temp file is what an interrupted run would leave in an existing layout (`oci:DIR:NAME`), whose
+    /// directory the signal handler does not remove: it is registered for removal while the writer lives.
+    @Test func aBlobBeingWrittenIsRemovedOnInterruption() throws {
+        let path = try makeDirectory(nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try LayoutBlobStore(layoutPath: path)
+        let directory = try #require(store.directory)
+        let temporary: String
+        do {
+            let writer = try store.makeWriter()
+            try writer.write(Array("partial".utf8))
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first)
+            temporary = directory + "/" + name
+            #expect(StagingRegistry.shared.isRegistered(temporary))
+            _ = try writer.commit()
+        }
+        #expect(!StagingRegistry.shared.isRegistered(temporary))
+    }
+
     /// The counting store (`audit`) keeps nothing, but still reads and verifies a blob this run has not verified;
     /// one the scan already verified costs nothing.
     @Test func theCountingStoreVerifiesWhatWasNotVerifiedBefore() throws {

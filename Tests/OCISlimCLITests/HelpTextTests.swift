@@ -18,4 +18,19 @@ import Testing
         let others = text.unicodeScalars.filter { !$0.isASCII }.map { "U+\(String($0.value, radix: 16)) \($0)" }
         #expect(others.isEmpty, "not ASCII: \(others)")
     }
+
+    /// What a job controller acts on: each subcommand's help lists every exit status it ends with, and says which
+    /// failures are permanent and which are worth retrying.
+    @Test(arguments: [
+        ("rewrite", OCISlimCommand.Rewrite.configuration.discussion, [0, 1, 2, 3, 64, 130, 143]),
+        ("audit", OCISlimCommand.Audit.configuration.discussion, [0, 1, 2, 4, 64, 130, 143]),
+        ("verify", OCISlimCommand.Verify.configuration.discussion, [0, 1, 2, 5, 64, 130, 143]),
+    ])
+    func theHelpListsEveryExitStatus(command: String, discussion: String, statuses: [Int]) throws {
+        let start = try #require(discussion.range(of: "Exit status:"), "\(command)")
+        let paragraph = discussion[start.lowerBound...]
+        let numbers = paragraph.split { !$0.isNumber }.compactMap { Int($0) }
+        #expect(Set(numbers) == Set(statuses), "\(command)")
+        #expect(paragraph.contains("permanent") && paragraph.contains("retryable"), "\(command)")
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OCIImage
 import TestSupport
 import Testing
 
@@ -43,5 +44,22 @@ import Testing
             try abandoned.write(Array("{}".utf8))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root) == ["r.json"], "no temp file left")
+    }
+
+    /// A signal ends the process without `deinit`: the handler's sweep of the staging registry removes the temp file
+    /// of a report not yet published (a fleet job's SIGTERM left `.r.json.ocislim-PID` beside the output), and
+    /// leaves a published report alone.
+    @Test func anInterruptionRemovesTheTempFileButNotAPublishedReport() throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let registry = StagingRegistry()
+        let done = try ReportFile(path: fixture.path("done.json"), registry: registry)
+        try done.write(Array("{}".utf8))
+        try done.publish()
+        let pending = try ReportFile(path: fixture.path("r.json"), registry: registry)
+        try pending.write(Array("{}".utf8))
+        registry.removeAll()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.root) == ["done.json"])
+        withExtendedLifetime(pending) {}
     }
 }
