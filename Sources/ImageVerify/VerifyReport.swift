@@ -103,7 +103,7 @@ extension VerifyReport {
     public func renderTable(width: Int? = nil) -> String {
         var lines: [String] = []
         let emulation = emulator.map { ", run through binfmt emulator \($0)" } ?? ""
-        lines.append("verify: \(original) → \(rewritten) (\(architecture)\(emulation))")
+        lines += Prose.lines("verify: \(original) → \(rewritten) (\(architecture)\(emulation))", width: width)
         let header = ["interpreter", "tree", "modules", "ok in both", "regressed", "failing in both", "fixed"]
         var rows: [[String]] = []
         for interpreter in interpreters {
@@ -133,27 +133,29 @@ extension VerifyReport {
         } else {
             lines.append("\(regressions.count) regressed module\(regressions.count == 1 ? "" : "s"):")
             for regression in regressions {
-                lines.append(
-                    "  \(regression.module) (\(regression.interpreter), \(regression.tree)): \(regression.error)")
+                lines += Prose.lines(
+                    "  \(regression.module) (\(regression.interpreter), \(regression.tree)): \(regression.error)",
+                    width: width, indent: "    ")
             }
         }
         if let run {
-            lines.append(
+            lines += Prose.lines(
                 "run \(run.command.joined(separator: " ")): "
-                    + (run.same ? "same exit status and output" : "differs: " + Self.difference(run)))
+                    + (run.same ? "same exit status and output" : "differs: " + Self.difference(run)), width: width)
         }
         for times in startup ?? [] {
-            lines.append(
+            lines += Prose.lines(
                 "startup \(times.interpreter): interpreter \(Self.milliseconds(times.interpreterOriginal)) → "
                     + "\(Self.milliseconds(times.interpreterRewritten)); \(times.modules) imports "
                     + "\(Self.milliseconds(times.importsOriginal)) → \(Self.milliseconds(times.importsRewritten)) "
-                    + "(median of \(times.rounds) interleaved rounds)")
+                    + "(median of \(times.rounds) interleaved rounds)", width: width)
             for module in times.slowest {
                 lines.append(
                     "  \(module.module): \(Self.milliseconds(module.original)) → \(Self.milliseconds(module.rewritten))"
                 )
             }
         }
+        // One line each, however wide: a warning is a log record, found with grep.
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }

@@ -33,6 +33,9 @@ final class PlainProgress: ProgressReporter, @unchecked Sendable {
     // Guarded by `lock`: steps start and end on any task.
     private let lock = NSLock()
     private var startTimes: [ProgressStep: Double] = [:]
+    /// Steps shorter than this get no rate: it would be noise over a duration printed as "0.0 s" (a blob hard-linked
+    /// from the input "copied" at 1 TiB/s).
+    static let shortestRated = 0.05
 
     init(write: @escaping @Sendable (String) -> Void, clock: @escaping @Sendable () -> Double = Monotonic.seconds) {
         self.write = write
@@ -51,7 +54,7 @@ final class PlainProgress: ProgressReporter, @unchecked Sendable {
         var details: [String] = []
         if let total = step.totalBytes {
             details.append(Sizes.text(total))
-            if elapsed > 0 { details.append("\(Sizes.text(Int64(Double(total) / elapsed)))/s") }
+            if elapsed >= Self.shortestRated { details.append("\(Sizes.text(Int64(Double(total) / elapsed)))/s") }
         }
         let suffix = details.isEmpty ? "" : " (\(details.joined(separator: ", ")))"
         write("ocislim: \(step.verb) \(step.subject) done in \(Durations.text(elapsed))\(suffix)\n")

@@ -88,6 +88,23 @@ import Testing
         #expect(narrow.allSatisfy { $0.count <= 80 }, "\(narrow)")
     }
 
+    @Test func regressionsWrapAtEightyColumnsAndWarningsStayOneLine() {
+        var report = Self.report(regressions: [
+            .init(
+                interpreter: "/opt/venv/bin/python", tree: "/opt/venv/lib/python3.11/site-packages",
+                module: "attr._make", error: "ImportError: cannot import name '_make' from partially initialized module"
+            )
+        ])
+        report.warnings = [
+            "3 modules of /usr/lib/python3.11 could not be imported in either image: they need a display or a device"
+        ]
+        let lines = report.renderTable(width: 80).split(separator: "\n")
+        let prose = lines.filter { !$0.hasPrefix("warning: ") }
+        #expect(prose.allSatisfy { $0.count <= 80 }, "\(prose.filter { $0.count > 80 })")
+        #expect(lines.contains { $0.hasPrefix("    ") && $0.contains("partially initialized module") })
+        #expect(lines.last == "warning: \(report.warnings[0])")
+    }
+
     @Test func jsonRoundTrips() throws {
         let report = Self.report(regressions: [Self.colorsys])
         let decoded = try JSONDecoder().decode(VerifyReport.self, from: try JSONEncoder().encode(report))

@@ -39,6 +39,15 @@ import Testing
         #expect(!recorder.text.contains("\u{1B}"), "no terminal control in logs")
     }
 
+    @Test func aStepTooShortToTimeGetsNoRate() {
+        let recorder = Recorder()
+        let progress = PlainProgress(write: { recorder.write($0) }, clock: { recorder.time() })
+        progress.started(Self.step)
+        recorder.advance(0.001)
+        progress.finished(Self.step)
+        #expect(recorder.writes.last == "ocislim: scan sha256:abababababab done in 0.0 s (10.0 MiB)\n")
+    }
+
     @Test func theTerminalDisplayRedrawsInPlaceAtMostFiveTimesASecond() {
         let recorder = Recorder()
         let progress = TerminalProgress(write: { recorder.write($0) }, width: 120, clock: { recorder.time() })

@@ -14,6 +14,24 @@ import Testing
         ],
         rightAligned: [4], keyColumns: 2)
 
+    @Test func proseWrapsAtSpacesWithIndentedContinuations() {
+        let text = "warning: 2 signatures of sha256:0123456789ab were dropped: their subject has a new digest"
+        #expect(Prose.lines(text, width: nil) == [text])
+        #expect(Prose.lines(text, width: 120) == [text])
+        #expect(
+            Prose.lines(text, width: 40) == [
+                "warning: 2 signatures of",
+                "  sha256:0123456789ab were dropped:",
+                "  their subject has a new digest",
+            ])
+    }
+
+    @Test func aWordWiderThanTheLineIsNeverCut() {
+        let path = "/var/lib/ci/builds/" + String(repeating: "x", count: 60) + "/layout"
+        let lines = Prose.lines("ocislim rewrite: oci:\(path) → oci:out", width: 40)
+        #expect(lines == ["ocislim rewrite:", "  oci:\(path)", "  → oci:out"])
+    }
+
     @Test func aTableThatFitsIsPrintedAsItIs() {
         #expect(
             Self.table.render(width: 120) == [

@@ -7,9 +7,12 @@ extension AuditReport {
         let arguments = strategies.first?.report.compressionArguments ?? ""
         let verdicts = Set(strategies.map(\.report.nothingToDo))
         if verdicts.count == 1, let verdict = verdicts.first, let verdict {
-            return "\(input): \(verdict) (no strategy would change the image)"
+            return Prose.lines("\(input): \(verdict) (no strategy would change the image)", width: width)
+                .joined(separator: "\n")
         }
-        var lines = ["Size impact of each strategy on \(input) (what `ocislim rewrite\(arguments)` would write)", ""]
+        var lines = Prose.lines(
+            "Size impact of each strategy on \(input) (what `ocislim rewrite\(arguments)` would write)", width: width)
+        lines.append("")
         var rows = [["strategy", "uncompressed", "compressed", "removed", "added", "hardlinked", "converted", "kept"]]
         for entry in strategies {
             let totals = entry.report.totals
@@ -41,7 +44,8 @@ extension AuditReport {
             // Under the table, not in a column: the reasons are too long to line up with sizes.
             for image in entry.report.images where !image.modules.kept.isEmpty {
                 let kept = image.modules.kept.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
-                lines.append("  \(image.name): sources kept: \(kept.joined(separator: ", "))")
+                lines += Prose.lines(
+                    "  \(image.name): sources kept: \(kept.joined(separator: ", "))", width: width, indent: "    ")
             }
         }
         if let cache { lines += [""] + RewriteReport.cacheLines(cache, width: width) }

@@ -7,9 +7,10 @@ extension RewriteReport {
         var lines: [String] = []
         let command = "ocislim rewrite \(strategyArguments)\(compressionArguments): \(input) → \(output)"
         if let nothingToDo {
-            return "\(command): \(nothingToDo) (the output is the input, byte for byte)"
+            return Prose.lines("\(command): \(nothingToDo) (the output is the input, byte for byte)", width: width)
+                .joined(separator: "\n")
         }
-        lines.append(command)
+        lines += Prose.lines(command, width: width)
         for image in images {
             lines.append("")
             lines.append("image \(image.name)  manifest \(image.manifest.old.short) → \(image.manifest.new.short)")
@@ -50,19 +51,21 @@ extension RewriteReport {
         }
         if let cache { lines += Self.cacheLines(cache, width: width) }
         if let unshared = unsharedByReclaim {
-            lines.append(
+            lines += Prose.lines(
                 "note: --reclaim-hidden alone rewrote \(unshared.layers) layer\(unshared.layers == 1 ? "" : "s") "
                     + "(\(ByteCount(unshared.compressedBytes)) compressed): images that share them no longer do, so a "
-                    + "fleet stores and pulls them once more per image; --keep-layers or --keep-layers-of keeps them")
+                    + "fleet stores and pulls them once more per image; --keep-layers or --keep-layers-of keeps them",
+                width: width)
         }
         for referrer in referrers where referrer.action != .unchanged {
             // A relinked cosign .sbom tag keeps its manifest: what changed is the tag.
             let renamed = referrer.action == .relinked ? referrer.name.map { " as \($0)" } : nil
             let target = referrer.newDigest.map { " → \($0.short)" } ?? renamed ?? ""
-            lines.append(
+            lines += Prose.lines(
                 "\(referrer.class.rawValue) \(referrer.digest.short) (\(referrer.kind.rawValue)) of "
-                    + "\(referrer.subject.old.short): \(referrer.action.rawValue)\(target)")
+                    + "\(referrer.subject.old.short): \(referrer.action.rawValue)\(target)", width: width)
         }
+        // One line each, however wide: a warning is a log record, found with grep.
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }
