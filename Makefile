@@ -10,7 +10,7 @@ DEMO_OUT := .cache/demo/out
 STRATEGY ?= dedup
 BENCH_ARGS ?=
 
-.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-fleet e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults e2e-mirror \
+.PHONY: all setup build release lint format test unit e2e e2e-selection e2e-referrers e2e-fleet e2e-verify e2e-archives archive-fixtures e2e-archives-selftest faults e2e-mirror reproducible-image \
 	demo bench bench-memory fuzz fuzz-build fuzz-short sanitize clean static install uninstall man image e2e-ship
 
 all: build
@@ -39,12 +39,13 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive --parallel $(SWIFT_FORMAT_PATHS)
 
-## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image, then every
+## Unit and integration tests (Swift Testing), then the end-to-end run on the real Debian + PyPI image (and that image
+## built a second time: it must be reproducible), then every
 ## image shape through the real loaders (a sharp subset of shapes: ARCHIVE_SHAPES=all for every one, as CI runs it),
 ## then the install and ocislim's own image, then a registry mirror's round trip, then the fault tests (SIGKILL,
 ## signals at random points, a full disk, EIO, short writes, a read-only parent, two runs at once), then a short fuzz
 ## pass (10 s per libFuzzer target).
-test: unit e2e e2e-selection e2e-referrers e2e-fleet e2e-archives e2e-verify e2e-ship e2e-mirror faults fuzz-short
+test: unit e2e reproducible-image e2e-selection e2e-referrers e2e-fleet e2e-archives e2e-verify e2e-ship e2e-mirror faults fuzz-short
 
 # `swift build --build-tests` first: `swift test`'s own build does not rerun the BuildInfo plugin's prebuild
 # command, so after a commit it would test a binary that still names the previous one.
@@ -62,6 +63,11 @@ e2e: release
 
 faults: release
 	OCISLIM=$(OCISLIM) bash scripts/fault-tests.sh
+
+## The sample image is reproducible (issue 13): built a second time from the same Debian packages and wheels, every
+## layer, the config and the manifest are identical, so the README's strategy table can be measured again. Root, network.
+reproducible-image: setup
+	bash scripts/check-reproducible-image.sh $(IMAGE)
 
 ## Layout references on the real image (issue 9): oci:DIR:NAME, two concurrent writers adding names to one layout,
 ## --replace, --platform; checked with oci-image-tool and skopeo.

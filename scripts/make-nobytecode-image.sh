@@ -25,7 +25,7 @@ have_stamp && exit 0
 WORK=$(mktemp -d "$(dirname "$OUTDIR")/.make-nobytecode-image.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cp -r "$SOURCE" "$WORK/layout"
-rm -f "$WORK/layout"/.make-*.sha256
+rm -f "$WORK/layout"/.make-*
 umoci unpack --image "$WORK/layout:latest" "$WORK/bundle" >/dev/null
 find "$WORK/bundle/rootfs" -depth -type d -name __pycache__ -exec rm -rf {} +
 umoci repack --image "$WORK/layout:latest" --history.created "2024-01-01T00:00:00Z" \

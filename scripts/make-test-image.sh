@@ -6,9 +6,12 @@
 #            python3-requests, python3-six, ca-certificates, and
 #            libpython3.11-testsuite (CPython's own regression tests, /usr/lib/python3.11/test,
 #            run by scripts/cpython-tests.sh). Debian's postinst byte-compiles
-#            everything with py3compile: opt-0 timestamp pycs only.
+#            everything with py3compile, opt-0 only; SOURCE_DATE_EPOCH (below) is
+#            in its environment, so these pycs are checked-hash, as reproducible
+#            builds write them (1,813 of them).
 #   layer 2  /opt/venv, a venv (with system site-packages) holding pinned wheels
-#            from PyPI, byte-compiled at optimization levels 0, 1 and 2.
+#            from PyPI, byte-compiled at optimization levels 0, 1 and 2 (timestamp
+#            pycs: SOURCE_DATE_EPOCH is not in the chroot's environment).
 #   layer 3  /app/main.py (the image Cmd) and the deletion of one stdlib pyc from
 #            layer 1, so that this layer carries a whiteout (.wh.) entry.
 #
@@ -16,7 +19,7 @@
 # exits at once. Otherwise it builds in a temp dir beside OUTDIR and renames the
 # finished layout into place, so OUTDIR is either absent, stale or complete.
 # Needs root (mmdebstrap --mode=root, chroot, umoci unpack of device nodes) and
-# network access to the Debian mirror and PyPI. Takes about a minute.
+# network access to the Debian mirror and PyPI. Takes two to three minutes.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,13 +30,18 @@ TAG=latest
 # The stamp lives inside the layout: the layout and its stamp appear in one rename.
 # Extra files in a layout are allowed by the image-spec and ignored by the tools.
 STAMP_NAME=.make-test-image.sha256
+INPUTS_NAME=.make-test-image.inputs
 STAMP_WANT=$(sha256sum "$SCRIPT_PATH" | cut -d' ' -f1)
 
-# Reproducibility where it is cheap: mmdebstrap's cleanup (machine-id, logs, caches)
-# and every "created" timestamp umoci writes into configs and history entries.
-# File mtimes inside the layers are NOT clamped: pyc headers record the mtime of their
-# source, and clamping sources would make every timestamp pyc stale.
+# Reproducible: the same Debian packages and wheels give the same layers, byte for byte,
+# so the README's sizes can be measured again. SOURCE_DATE_EPOCH is every "created"
+# timestamp umoci writes and the mtime of every file a build step writes (clamp_new_files):
+# files from Debian packages keep their packages' mtimes, which their pycs record. Bytecode
+# is compiled after its sources are clamped (pyc headers record their source's mtime) and
+# with PYTHONHASHSEED=0 (set constants are marshalled in hash order). mmdebstrap does its
+# cleanup (machine-id, logs, apt caches); ldconfig's aux-cache (inode numbers) goes too.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1704067200}   # 2024-01-01T00:00:00Z
+export PYTHONHASHSEED=0
 CREATED=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 
 # Pinned PyPI distributions for the venv layer (pure-Python wheels, py3.11-compatible).
@@ -41,6 +49,16 @@ VENV_REQUIREMENTS=(six==1.16.0 attrs==23.2.0 idna==3.7 packaging==24.1 click==8.
 
 # The pyc that layer 3 deletes (present in layer 1 thanks to py3compile).
 WHITEOUT_PYC=usr/lib/python3.11/__pycache__/colorsys.cpython-311.pyc
+
+# start_step: remember when a build step starts; clamp_new_files: give every file, directory
+# and symlink the step wrote or changed the mtime SOURCE_DATE_EPOCH. The mark is two seconds
+# early: the kernel stamps files with a coarse clock, so a file written right after the mark
+# could carry the mark's own time and not count as newer. Nothing older than the step is
+# newer than that (package files carry their packages' dates, earlier steps' files the epoch).
+start_step() { touch -d "@$(($(date +%s) - 2))" "$WORK/step-started"; }
+clamp_new_files() {
+    find "$ROOTFS" -xdev -newer "$WORK/step-started" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+}
 
 log() { printf '[make-test-image %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -100,15 +118,17 @@ umoci unpack --image "$IMAGE" "$BUNDLE"
 # resolv.conf and hostname are copied from the host by mmdebstrap; drop them so the
 # layer does not depend on the build host.
 log "layer 1: mmdebstrap"
+start_step
 # shellcheck disable=SC2016  # "$1" is expanded by mmdebstrap's hook, not here
 mmdebstrap --mode=root --variant=minbase --quiet \
     --include=python3,python3-venv,python3-yaml,python3-requests,python3-six,ca-certificates,libpython3.11-testsuite \
-    --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname"' \
+    --customize-hook='rm -f "$1/etc/resolv.conf" "$1/etc/hostname" "$1/var/cache/ldconfig/aux-cache"' \
     bookworm "$ROOTFS"
 if [[ ! -f "$ROOTFS/$WHITEOUT_PYC" ]]; then
     echo "make-test-image: expected $WHITEOUT_PYC in layer 1" >&2
     exit 1
 fi
+clamp_new_files
 log "layer 1: repack"
 umoci repack --image "$IMAGE" --refresh-bundle \
     --history.created "$CREATED" --history.created_by "mmdebstrap bookworm minbase + python3" \
@@ -120,6 +140,7 @@ umoci repack --image "$IMAGE" --refresh-bundle \
 # intercepting proxy whose CA only the host trusts), as does resolv.conf; both are
 # removed before the repack.
 log "layer 2: venv + pip install ${VENV_REQUIREMENTS[*]}"
+start_step
 CA_IN_ROOT=/tmp/make-test-image-ca.crt
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
 cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS$CA_IN_ROOT"
@@ -128,22 +149,27 @@ in_root() {
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         HOME=/root LANG=C.UTF-8 \
         PIP_CERT="$CA_IN_ROOT" SSL_CERT_FILE="$CA_IN_ROOT" \
-        PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_DEFAULT_TIMEOUT=120 \
+        PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_DEFAULT_TIMEOUT=120 PYTHONHASHSEED=0 \
         "$@"
 }
 # --system-site-packages: /app/main.py uses Debian's yaml and requests from the venv
 # interpreter, as many real images do. --ignore-installed: otherwise pip would skip six,
 # which Debian already provides at the same version, and the venv would not hold it.
 in_root python3 -m venv --system-site-packages /opt/venv
-in_root /opt/venv/bin/pip install --no-cache-dir --ignore-installed --no-deps \
+in_root /opt/venv/bin/pip install --no-cache-dir --ignore-installed --no-deps --no-compile \
     "${VENV_REQUIREMENTS[@]}"
-# pip wrote opt-0 pycs. Add opt-1 and opt-2 pycs as Fedora ships them (compileall -o 0 -o 1,
+rm -f "$ROOTFS/etc/resolv.conf" "$ROOTFS$CA_IN_ROOT"
+clamp_new_files
+# Compile after clamping, so every pyc records its source's final mtime (this recompiles
+# the pycs ensurepip wrote for pip itself). Opt-0 pycs as pip would have written them,
+# plus opt-1 and opt-2 pycs as Fedora ships them (compileall -o 0 -o 1,
 # and opt-2 as other distros did): that gives drop-optimized something to drop and dedup
 # byte-identical pyc pairs to hardlink (opt-0 == opt-1 for modules without asserts,
 # opt-1 == opt-2 for modules without docstrings). No --hardlink-dupes here on purpose:
 # hardlinking is ocislim's job. Timestamp pycs (no SOURCE_DATE_EPOCH inside), like Fedora.
+start_step
 in_root /opt/venv/bin/python -m compileall -q -o 0 -o 1 -o 2 /opt/venv/lib
-rm -f "$ROOTFS/etc/resolv.conf" "$ROOTFS$CA_IN_ROOT"
+clamp_new_files
 log "layer 2: repack"
 umoci repack --image "$IMAGE" --refresh-bundle \
     --history.created "$CREATED" \
@@ -153,6 +179,7 @@ umoci repack --image "$IMAGE" --refresh-bundle \
 # ---------------------------------------------------------------------------------------
 # Layer 3: the application, plus a deletion of a file from layer 1 (→ whiteout entry).
 log "layer 3: /app/main.py + whiteout of /$WHITEOUT_PYC"
+start_step
 mkdir -p "$ROOTFS/app"
 cat > "$ROOTFS/app/main.py" <<'PY'
 """ocislim e2e test application: imports stdlib, Debian and venv modules, prints one line.
@@ -243,12 +270,18 @@ def main():
 if __name__ == "__main__":
     main()
 PY
-touch -d "@$SOURCE_DATE_EPOCH" "$ROOTFS/app/main.py" "$ROOTFS/app"
 rm "$ROOTFS/$WHITEOUT_PYC"
+clamp_new_files
 log "layer 3: repack"
 umoci repack --image "$IMAGE" --refresh-bundle \
     --history.created "$CREATED" --history.created_by "add /app/main.py; rm /$WHITEOUT_PYC" \
     "$BUNDLE"
+
+# What went in, for scripts/check-reproducible-image.sh: the same inputs must give the same layers.
+{
+    dpkg-query --admindir="$ROOTFS/var/lib/dpkg" -W -f '${Package}=${Version}\n'
+    find "$ROOTFS/opt/venv/lib" -maxdepth 3 -name '*.dist-info' -printf '%f\n' | sort
+} >"$LAYOUT/$INPUTS_NAME"
 
 # Final config: run the app with the venv interpreter.
 umoci config --image "$IMAGE" --no-history --created "$CREATED" \
