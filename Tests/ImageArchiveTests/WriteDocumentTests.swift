@@ -60,6 +60,17 @@ import Testing
         #expect(name.familiarRepository == repository)
     }
 
+    /// Reading (matching `RepoTags` with containerd's names) and writing normalise a name the same way.
+    @Test(arguments: [
+        "python", "python:3.12", "index.docker.io/library/python:3", "team/app:1", "docker.io/library/a/b:1",
+        "localhost:5000/app", "ghcr.io/org/app:v1", "Registry/app:1",
+    ])
+    func readingAndWritingNormaliseNamesAlike(text: String) throws {
+        let name = try #require(try TaggedName(parsing: text))
+        #expect(DockerNames.normalized(text) == name.full)
+        #expect(DockerNames.same(text, name.familiar))
+    }
+
     @Test func namesPinnedByDigestHaveNoTag() throws {
         #expect(try TaggedName(parsing: "app@sha256:" + String(repeating: "0", count: 64)) == nil)
     }

@@ -297,10 +297,16 @@ public enum DockerNames {
         return normalizedRepository(repository) + ":" + tag(of: name)
     }
 
-    private static func normalizedRepository(_ repository: String) -> String {
+    /// `docker.io/library/python` for `python`, `docker.io/a/b` for `a/b` and `index.docker.io/a/b`; a name whose
+    /// first part is a host (a dot, a port, `localhost`, or an upper-case letter, which repository paths cannot
+    /// hold) is kept as it is. The one normaliser of repositories: reading and writing archives both use it.
+    static func normalizedRepository(_ repository: String) -> String {
         let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
         let first = parts.first ?? ""
-        let hasDomain = parts.count == 2 && (first.contains(".") || first.contains(":") || first == "localhost")
-        return hasDomain ? repository : "docker.io/" + (parts.count == 1 ? "library/" + repository : repository)
+        let isHost = first.contains(".") || first.contains(":") || first == "localhost" || first != first.lowercased()
+        if parts.count == 2, isHost {
+            return first == "index.docker.io" ? "docker.io/" + parts[1] : repository
+        }
+        return "docker.io/" + (parts.count == 1 ? "library/" + repository : repository)
     }
 }

@@ -22,20 +22,8 @@ struct TaggedName: Hashable {
         guard !name.isEmpty, !tag.isEmpty, !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//") else {
             throw ArchiveWriteError.invalidTag(text)
         }
-        repository = Self.normalize(name)
+        repository = DockerNames.normalizedRepository(name)
         self.tag = tag
-    }
-
-    /// `docker.io/library/python` for `python`, `docker.io/a/b` for `a/b`; a name whose first part looks like a
-    /// host (a dot, a port, `localhost`) is kept as it is.
-    private static func normalize(_ name: String) -> String {
-        let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
-        let first = parts[0]
-        let isHost = first.contains(".") || first.contains(":") || first == "localhost" || first != first.lowercased()
-        if parts.count == 2, isHost {
-            return first == "index.docker.io" ? "docker.io/" + parts[1] : name
-        }
-        return parts.count == 1 ? "docker.io/library/" + name : "docker.io/" + name
     }
 
     /// The repository as Docker shows it: `python`, `a/b`, `ghcr.io/a/b`.
