@@ -25,6 +25,7 @@ extension AuditReport {
             ])
         }
         lines += TextTable(header: rows[0], rows: Array(rows.dropFirst())).render(width: width)
+        for line in Self.referrerLines(strategies) { lines += Prose.lines(line, width: width) }
         for entry in strategies {
             lines.append("")
             lines.append("\(entry.name):")
@@ -50,6 +51,41 @@ extension AuditReport {
         }
         if let cache { lines += [""] + RewriteReport.cacheLines(cache, width: width) }
         return lines.joined(separator: "\n")
+    }
+
+    /// What `rewrite` would do to the image's signatures and attestations, one line per distinct outcome naming the
+    /// strategies it follows: "signatures: drop-bytecode would drop 3 signatures and relink 1 attestation (their
+    /// images get new digests; rewrite --signatures, --attestations)". Nothing when every referrer stays valid.
+    static func referrerLines(_ strategies: [Entry]) -> [String] {
+        var outcomes: [(effect: String, strategies: [String])] = []
+        for entry in strategies {
+            let changed = entry.report.referrers.filter { $0.action != .unchanged }
+            guard !changed.isEmpty else { continue }
+            var counts: [(ReferrerAction, Bool, Int)] = []
+            for action in [ReferrerAction.dropped, .kept, .relinked] {
+                for signed in [true, false] {
+                    let count = changed.filter { $0.action == action && ($0.class != .attestation) == signed }.count
+                    if count > 0 { counts.append((action, signed, count)) }
+                }
+            }
+            let effect = counts.map { action, signed, count in
+                let things = "\(count) \(signed ? "signature" : "attestation")\(count == 1 ? "" : "s")"
+                switch action {
+                case .kept: return "keep \(things) that no longer verify"
+                case .relinked: return "relink \(things)"
+                case .dropped, .unchanged: return "drop \(things)"
+                }
+            }.joined(separator: " and ")
+            if let index = outcomes.firstIndex(where: { $0.effect == effect }) {
+                outcomes[index].strategies.append(entry.name)
+            } else {
+                outcomes.append((effect, [entry.name]))
+            }
+        }
+        return outcomes.map {
+            "referrers: \($0.strategies.joined(separator: ", ")) would \($0.effect) (their images get new digests; "
+                + "rewrite --signatures, --attestations)"
+        }
     }
 
     /// "saved 11.6 MiB (4.2%)" for a size change.
