@@ -5,7 +5,10 @@
 #   attestations relinked) BuildKit's vnd.docker.reference.digest and in-toto subjects name the new manifest,
 #   --digestfile lists exactly the rewritten image manifests and indexes, no file names a dropped digest, the
 #   .sbom tag follows the image; --signatures refuse exits 3 and writes nothing; keep warns; --scan-blobs lists a
-#   relinked loose attestation. Every output is checked with oci-image-tool, umoci and skopeo.
+#   relinked loose attestation; a docker-archive output drops every referrer and says so (refuse exits 3 for any
+#   signature), an oci-archive carries them, an output name names the image alone (its referrers keep theirs, in a
+#   new or an existing layout), and a referrer naming a document above it is refused before any layer is read.
+#   Every output is checked with oci-image-tool, umoci and skopeo.
 #
 #   OCISLIM=path/to/ocislim scripts/e2e-referrers.sh     (default: .build-static/release/ocislim)
 # Each check prints one PASS/FAIL line; the last line is exactly `e2e-referrers: N passed, M failed`.
@@ -173,6 +176,109 @@ loose_scanned() {
     old_gone_and_valid loose app
 }
 check loose/scan-blobs loose_scanned
+
+# cosign_layout DIR POSITIONS: the cosign fixture copied to DIR, its index.json listing only the entries at POSITIONS
+# (a jq array, e.g. [0,2,3,4,6]: app, its .sig, .att, .sbom and bundle).
+cosign_layout() {
+    cp -r "$FIXTURES/cosign" "$1"
+    jq -c --argjson keep "$2" '.manifests = [.manifests[$keep[]]]' "$FIXTURES/cosign/index.json" > "$1/index.json"
+}
+
+docker_archive_drops_all() {
+    local out=$WORK/cosign-docker.tar
+    "$OCISLIM" rewrite -q --report "$WORK/cosign-docker.json" --signatures keep "$FIXTURES/cosign" \
+        "docker-archive:$out" > "$WORK/cosign-docker.table"
+    local reason="docker-archive cannot hold signatures or attestations"
+    [[ $(jq -r '[.referrers[] | "\(.action):\(.reason)"] | unique | join(" ")' "$WORK/cosign-docker.json") \
+        == "dropped:$reason" ]]
+    [[ $(jq '.referrers | length' "$WORK/cosign-docker.json") == 5 ]]
+    grep -qx "warning: $reason: 5 dropped" "$WORK/cosign-docker.table"
+    [[ $(grep -c ': dropped$' "$WORK/cosign-docker.table") == 5 ]]
+    if grep -q 'was kept as asked' "$WORK/cosign-docker.table"; then return 1; fi
+    skopeo inspect "docker-archive:$out:@0" > /dev/null
+    skopeo inspect "docker-archive:$out:@1" > /dev/null
+    # Read back (docker-archive input, OCI output): no referrer to carry.
+    "$OCISLIM" rewrite -q --report "$WORK/cosign-docker-back.json" "docker-archive:$out" \
+        "$WORK/cosign-docker-back" > /dev/null
+    [[ $(jq '.referrers | length' "$WORK/cosign-docker-back.json") == 0 ]]
+}
+check docker-archive/every-referrer-dropped docker_archive_drops_all
+
+docker_archive_refused() {
+    # static's .sig without static: a layout output copies it as it is; a docker-archive output would lose it too.
+    cosign_layout "$WORK/cosign-orphan" '[0,2,3,4,5,6]'
+    local rc=0
+    "$OCISLIM" rewrite -q --signatures refuse "$WORK/cosign-orphan" "docker-archive:$WORK/refused.tar" \
+        > "$WORK/refused-docker.out" 2> "$WORK/refused-docker.err" || rc=$?
+    [[ $rc -eq 3 ]]
+    [[ $(wc -l < "$WORK/refused-docker.err") -eq 1 ]]
+    grep -q '^Error: --signatures refuse: docker-archive cannot hold signatures or attestations: 4 signatures would '\
+'be lost: sha256:' "$WORK/refused-docker.err"
+    [[ ! -e $WORK/refused.tar ]]
+    # An OCI archive holds them: only the three of the image that changes are refused.
+    rc=0
+    "$OCISLIM" rewrite -q --signatures refuse "$WORK/cosign-orphan" "oci-archive:$WORK/refused.tar" \
+        > /dev/null 2> "$WORK/refused-oci.err" || rc=$?
+    [[ $rc -eq 3 ]]
+    grep -q '^Error: --signatures refuse: 3 signatures would no longer verify: sha256:' "$WORK/refused-oci.err"
+}
+check docker-archive/refuse-exits-3 docker_archive_refused
+
+oci_archive_carries() {
+    local out=$WORK/cosign-oci.tar new static
+    "$OCISLIM" rewrite -q --report "$WORK/cosign-oci.json" "$FIXTURES/cosign" "oci-archive:$out" > /dev/null
+    [[ $(jq -r '[.referrers[].action] | join(" ")' "$WORK/cosign-oci.json") \
+        == "dropped dropped relinked unchanged dropped" ]]
+    [[ $(jq '[.referrers[] | select(.reason)] | length' "$WORK/cosign-oci.json") == 0 ]]
+    new=$(jq -r '.images[] | select(.name | startswith("app ")) | .manifest.new' "$WORK/cosign-oci.json")
+    static=$(jq -r '.images[] | select(.name | startswith("static ")) | .manifest.new' "$WORK/cosign-oci.json")
+    tar -xOf "$out" index.json | jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"]' \
+        | diff - <(printf '%s\n' app static "sha256-${new#sha256:}.sbom" "sha256-${static#sha256:}.sig")
+    skopeo inspect --raw "oci-archive:$out:sha256-${new#sha256:}.sbom" > /dev/null
+}
+check oci-archive/referrers-carried oci_archive_carries
+
+named_output() {
+    cosign_layout "$WORK/cosign-one" '[0,2,3,4,6]'
+    "$OCISLIM" rewrite -q --report "$WORK/named.json" --signatures keep "$WORK/cosign-one" \
+        "oci:$WORK/named:renamed" > /dev/null
+    local new
+    new=$(manifest named new)
+    local names='.manifests[].annotations["org.opencontainers.image.ref.name"]'
+    jq -r "$names" "$WORK/named/index.json" \
+        | diff - <(jq -r "$names" "$WORK/cosign-one/index.json" \
+            | sed -e 1s/.*/renamed/ -e "s/^sha256-[0-9a-f]*\.sbom\$/sha256-${new#sha256:}.sbom/")
+    validate "$WORK/named" renamed "$new"
+    # Into an existing layout, twice with --replace: the image and its referrers once each, beside what it had.
+    cp -r "$FIXTURES/notation" "$WORK/existing"
+    for replace in "" --replace; do
+        "$OCISLIM" rewrite -q $replace --signatures keep "$WORK/cosign-one" "oci:$WORK/existing:renamed" > /dev/null
+        [[ $(jq '.manifests | length' "$WORK/existing/index.json") == 7 ]]
+    done
+    validate "$WORK/existing" renamed "$new"
+}
+check named-output/referrers-keep-their-names named_output
+
+ancestor_refused_early() {
+    cp -r "$FIXTURES/buildkit" "$WORK/ancestor"
+    local nested layer rc=0
+    nested=$(jq -r '.manifests[0].digest' "$FIXTURES/buildkit/index.json")
+    local inner=$FIXTURES/buildkit/blobs/sha256/${nested#sha256:}
+    # The nested index's attestation listed again at the top, as a cosign tag of that index.
+    jq -c --arg tag "sha256-${nested#sha256:}.att" --slurpfile inner "$inner" \
+        '.manifests = [$inner[0].manifests[1] + {annotations: {"org.opencontainers.image.ref.name": $tag}}]
+            + .manifests' "$FIXTURES/buildkit/index.json" > "$WORK/ancestor/index.json"
+    # A layer that fails the scan: the refusal must come first.
+    layer=$(jq -r '.layers[0].digest[7:]' "$WORK/ancestor/blobs/sha256/$(jq -r '.manifests[0].digest[7:]' "$inner")")
+    rm "$WORK/ancestor/blobs/sha256/$layer"
+    printf 'not a layer' > "$WORK/ancestor/blobs/sha256/$layer"
+    "$OCISLIM" rewrite -q "$WORK/ancestor" "$WORK/ancestor-out" > /dev/null 2> "$WORK/ancestor.err" || rc=$?
+    [[ $rc -eq 1 ]]
+    grep -qx "Error: manifest sha256:[0-9a-f]* refers to $nested, which lists it or refers back to it: a referrer \
+cannot name a document above it" "$WORK/ancestor.err"
+    [[ ! -e $WORK/ancestor-out ]]
+}
+check ancestor/refused-before-any-layer ancestor_refused_early
 
 echo "e2e-referrers: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]

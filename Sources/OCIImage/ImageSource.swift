@@ -102,6 +102,17 @@ public enum ImageShape: Hashable, Sendable {
     /// A `docker save` archive (`docker-archive:`) of one of the shapes the tools write.
     case dockerArchive(DockerArchiveFlavor)
 
+    /// Whether the shape holds referrers (signatures, attestations): a layout and an OCI archive list them in
+    /// `index.json`, and containerd's export writes its layout as it is; the other `docker save` shapes describe
+    /// images alone (`manifest.json`, or an index rebuilt from it) and have no place for them.
+    public var holdsReferrers: Bool {
+        switch self {
+        case .layout, .ociArchive, .dockerArchive(.containerd): true
+        case .dockerArchive(.legacy), .dockerArchive(.docker25), .dockerArchive(.skopeo), .dockerArchive(.crane):
+            false
+        }
+    }
+
     /// The `oci-layout` file every layout this tool makes carries.
     public static let layoutMarker = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
 }

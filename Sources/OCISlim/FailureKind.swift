@@ -13,7 +13,8 @@ public enum FailureKind: Sendable, Equatable {
     case invalidInput
     /// Exit 2: an I/O or resource failure (disk full, I/O error, out of descriptors, output busy); retryable.
     case resource
-    /// Exit 3: refused by policy (`--signatures refuse` and signatures the rewrite would invalidate).
+    /// Exit 3: refused by policy (`--signatures refuse` and signatures the rewrite would invalidate, or the output
+    /// could not hold).
     case policy
     /// Exit 64: the options do not fit this image or these paths.
     case usage
@@ -28,7 +29,7 @@ public enum FailureKind: Sendable, Equatable {
         case OCIError.outputOverlapsInput: self = .usage
         case is CompressionError, is ReferenceError, is DestinationError: self = .usage
         case is CompileError: self = .resource
-        case ReferrerError.signaturesRefused: self = .policy
+        case ReferrerError.signaturesRefused, ReferrerError.signaturesLost: self = .policy
         default: self = .invalidInput
         }
     }

@@ -14,7 +14,10 @@ public struct ImageRewriter: Sendable {
     /// Makes a rewriter.
     public init(options: RewriteOptions) { self.options = options }
 
-    /// Runs the rewrite. The output appears complete, or not at all; the input is only read. `beforePublishing`
+    /// Runs the rewrite. Everything that can be checked without reading a layer is checked first: the documents
+    /// (and referrers naming documents above them), the output compression, an output name, the destination, and
+    /// `--signatures refuse` against what the destination can hold. The output appears complete, or not at all; the
+    /// input is only read. `beforePublishing`
     /// gets the finished report before the output is published: whatever it must not fail after the output exists
     /// (writing the report file) happens there, and a failure leaves no output.
     public func run(beforePublishing: (RewriteReport) throws -> Void = { _ in }) async throws -> RewriteReport {
@@ -26,31 +29,27 @@ public struct ImageRewriter: Sendable {
         let pipeline = try RewritePipeline(
             source: ObservedImageSource(inner: source, progress: options.settings.progress), selection: selection,
             settings: options.settings, compiler: compiler, scanBlobs: options.referrers.scanBlobs)
-        let refused = options.referrers.refusals(in: pipeline.graph)
-        guard refused.isEmpty else {
-            throw ReferrerError.signaturesRefused(
-                refused.map {
-                    RefusedReferrer(digest: $0.descriptor.digest, referrerClass: $0.referrerClass, subject: $0.subject)
-                })
-        }
         try OutputNaming(outputReference).check(
-            imageCount: pipeline.graph.index.manifests.count, output: outputReference)
+            imageCount: pipeline.graph.listedImages.count, output: outputReference)
         let output = try ImageEndpoints.destination(
             outputReference, input: inputReference, source: source, replace: options.replaceExistingName)
         do {
+            var referrers = options.referrers
+            referrers.outputLoss = output.referrerLoss
+            try referrers.checkRefusals(in: pipeline.graph)
+            let layersKept = LayersKept(
+                count: options.keepLayers, base: try options.keepLayersOf.map(Self.baseLayers) ?? [])
             let variant = StrategyVariant(
                 strategy: options.strategy, sourceless: options.sourceless, reclaimHidden: options.reclaimHidden)
             let scans = try await pipeline.scanLayers(
                 hashContents: variant.needsContentDigests, hashSources: variant.needsSourceHashes
             )
             let compileVersion = try compiler.map { try pipeline.checkVersion(of: $0, against: scans) }
-            let layersKept = LayersKept(
-                count: options.keepLayers, base: try options.keepLayersOf.map(Self.baseLayers) ?? [])
             let plans = try pipeline.plan(
                 scans: scans, variant: variant, compileVersion: compileVersion, layersKept: layersKept)
             let layers = try await pipeline.rewriteLayers(scans: scans, plans: plans, store: output.blobs)
             let documents = try pipeline.writeDocuments(
-                scans: scans, plans: plans, layers: layers, store: output.blobs, referrers: options.referrers
+                scans: scans, plans: plans, layers: layers, store: output.blobs, referrers: referrers
             )
             let report = pipeline.report(
                 variant: variant, input: options.input, output: options.output, scans: scans, plans: plans,

@@ -12,7 +12,8 @@ struct ReferrerOptions: ParsableArguments {
                 envelope, and artifacts of a type ocislim does not know. They cannot survive a content change. A \
                 signature of an image that turns out unchanged stays as it is (its image keeps its digest); refuse \
                 decides before the layers are read, so it counts every signature of an image selected for \
-                rewriting. Re-sign the new digests (--digestfile) with cosign sign or notation sign.
+                rewriting. A docker-archive output holds no signature: refuse then refuses every one, changed or \
+                not. Re-sign the new digests (--digestfile) with cosign sign or notation sign.
                 """,
             valueName: "policy"
         ))

@@ -26,14 +26,16 @@ extension OCISlimCommand {
 
                 Signatures and attestations of the images changed are found in every index (BuildKit attestation \
                 manifests, OCI 1.1 referrers, cosign tags and bundles, notation) and handled by --signatures and \
-                --attestations; the report lists each one and what was done.
+                --attestations; the report lists each one and what was done. A docker-archive output has no place \
+                for them (only the containerd flavor keeps its layout as it is): all are dropped, and a warning says \
+                how many.
 
                 Exit status: 0 on success; 1 when the input is invalid (the message names the file, archive member, \
                 blob or tar entry; permanent: a job controller should not retry it, e.g. Kubernetes podFailurePolicy \
                 FailIndex); 2 for an I/O or resource failure (disk full, I/O error, the output locked by another \
-                run; retryable); 3 when --signatures refuse finds signatures the rewrite would invalidate; 64 for \
-                usage errors; 130/143 when interrupted by SIGINT/SIGTERM (staging and temp files are removed first, \
-                and a rerun writes the same bytes).
+                run; retryable); 3 when --signatures refuse finds signatures the rewrite would invalidate or the \
+                output cannot hold; 64 for usage errors; 130/143 when interrupted by SIGINT/SIGTERM (staging and \
+                temp files are removed first, and a rerun writes the same bytes).
                 """
         )
 

@@ -38,6 +38,25 @@ import Testing
         #expect(message == "blob \(layer.digest) is missing (\(blobPath(input, layer)))")
     }
 
+    /// An `index.json` entry of a type ocislim does not know is copied as it is; its missing blob is refused when the
+    /// graph is read, before any layer (here a broken one) is scanned.
+    @Test func aMissingBlobOfAnUnknownEntryIsRefusedBeforeTheScan() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let (input, layer) = try makeInput(fixture)
+        try Data("not a layer".utf8).write(to: URL(fileURLWithPath: blobPath(input, layer)))
+        let missing = try Digest(parsing: "sha256:" + String(repeating: "ab", count: 32))
+        var index = try LayoutFixture.document(input)
+        let entry = JSONValue.object([
+            "mediaType": .string("application/vnd.example.thing+json"), "digest": .string(missing.description),
+            "size": .integer(2),
+        ])
+        index["manifests"] = .array((index["manifests"]?.arrayValue ?? []) + [entry])
+        try Data(try index.encoded()).write(to: URL(fileURLWithPath: input + "/index.json"))
+        let message = try await failure(fixture, input: input)
+        #expect(message == "blob \(missing) is missing (\(input)/blobs/sha256/\(missing.encoded))")
+    }
+
     @Test func digestMismatch() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }

@@ -173,6 +173,7 @@ import Testing
         #expect(FailureKind(OCIError.outputOverlapsInput(output: "/i/o", input: "/i")) == .usage)
         let refused = RefusedReferrer(digest: digest, referrerClass: .signature, subject: digest)
         #expect(FailureKind(ReferrerError.signaturesRefused([refused])) == .policy)
+        #expect(FailureKind(ReferrerError.signaturesLost(ReferrerLoss(format: "docker-archive"), [refused])) == .policy)
         #expect(FailureKind(ReferrerError.subjectIsAncestor(referrer: digest, subject: digest)) == .invalidInput)
         #expect([FailureKind.invalidInput, .resource, .policy, .usage].map(\.exitStatus) == [1, 2, 3, 64])
     }

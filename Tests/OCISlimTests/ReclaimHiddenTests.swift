@@ -112,6 +112,26 @@ import Testing
         #expect(report.images[0].layers.prefix(2).allSatisfy { $0.unchanged })
     }
 
+    /// `--keep-layers-of` is read before any layer of the input: a base of several images is refused first (here
+    /// before a broken layer is scanned), leaving no output.
+    @Test func aBaseOfSeveralImagesIsRefusedBeforeTheScan() async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let (layers, _) = Self.wastefulImage()
+        let base = try fixture.writeLayout("base", images: [Array(layers.prefix(1)), Array(layers.prefix(2))])
+        let input = try fixture.writeLayout("in", images: [layers])
+        let manifest = try LayoutFixture.document(input, ReferrerTests.digest(ReferrerTests.entries(input).first))
+        let layer = try ReferrerTests.digest(manifest["layers"]?.arrayValue?.last)
+        try Data("not a layer".utf8).write(to: URL(fileURLWithPath: "\(input)/blobs/sha256/\(layer.encoded)"))
+        var options = RewriteOptions(input: input, output: fixture.path("out"), strategy: .dedup)
+        options.reclaimHidden = true
+        options.keepLayersOf = "oci:\(base)"
+        await #expect(throws: ReferenceError.baseNeedsOneImage(reference: "oci:\(base)", count: 2)) {
+            _ = try await ImageRewriter(options: options).run()
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("out")))
+    }
+
     @Test func underTheMinimumSavingALayerKeepsItsDigest() async throws {
         let fixture = try LayoutFixture.make()
         defer { fixture.cleanUp() }

@@ -300,25 +300,57 @@ import Testing
         #expect(try Self.files(in: output, containing: app.manifest.old.encoded) == [])
     }
 
+    /// The buildkit fixture copied to `in` under `scratch`, its attestation listed again at the top as a cosign tag
+    /// of the index that lists it: a referrer naming a document above it. Returns the layout, the attestation and
+    /// the index.
+    static func ancestorLayout(_ scratch: LayoutFixture) throws -> (layout: String, referrer: Digest, subject: Digest) {
+        let layout = scratch.path("in")
+        try FileManager.default.copyItem(atPath: fixture("buildkit"), toPath: layout)
+        var index = try LayoutFixture.document(layout)
+        let nested = try digest(entries(layout).first)
+        var attestation = try #require(try entries(layout, nested).last)
+        attestation["annotations"] = .object([
+            "org.opencontainers.image.ref.name": .string("sha256-\(nested.encoded).att")
+        ])
+        index["manifests"] = .array([attestation] + (try entries(layout)))
+        try Data(try index.encoded()).write(to: URL(fileURLWithPath: "\(layout)/index.json"))
+        return (layout, try digest(attestation), nested)
+    }
+
     /// A referrer whose subject is an index that lists it is refused as invalid input: the index's new digest would
     /// depend on the referrer's and the other way round.
     @Test func aSubjectAboveItsReferrerIsRefused() async throws {
         let scratch = try LayoutFixture.make()
         defer { scratch.cleanUp() }
-        let layout = scratch.path("in")
-        try FileManager.default.copyItem(atPath: Self.fixture("buildkit"), toPath: layout)
-        var index = try LayoutFixture.document(layout)
-        let nested = try Self.digest(Self.entries(layout).first)
-        var attestation = try #require(try Self.entries(layout, nested).last)
-        attestation["annotations"] = .object([
-            "org.opencontainers.image.ref.name": .string("sha256-\(nested.encoded).att")
-        ])
-        index["manifests"] = .array([attestation] + (try Self.entries(layout)))
-        try Data(try index.encoded()).write(to: URL(fileURLWithPath: "\(layout)/index.json"))
+        let (layout, referrer, subject) = try Self.ancestorLayout(scratch)
         let message = try await RefusedRewrite.message(scratch, input: layout, strategy: .dedup)
         #expect(
             message
-                == "manifest \(try Self.digest(attestation)) refers to \(nested), which lists it or refers back to it: "
+                == "manifest \(referrer) refers to \(subject), which lists it or refers back to it: "
                 + "a referrer cannot name a document above it")
+    }
+
+    /// The graph reader refuses it, so the run stops before any layer is read: a layer that would fail the scan is
+    /// never reached.
+    @Test func aSubjectAboveItsReferrerIsRefusedBeforeTheScan() async throws {
+        let scratch = try LayoutFixture.make()
+        defer { scratch.cleanUp() }
+        let (layout, referrer, subject) = try Self.ancestorLayout(scratch)
+        let expected = ReferrerError.subjectIsAncestor(referrer: referrer, subject: subject).description
+        #expect(throws: ReferrerError.self) {
+            _ = try GraphReader(source: try ImageLayout(path: layout), warn: { _ in }).read()
+        }
+        let image = try LayoutFixture.document(layout, Self.digest(Self.entries(layout, subject).first))
+        let layer = try Self.digest(image["layers"]?.arrayValue?.first)
+        try Data("not a layer".utf8).write(to: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(layer.encoded)"))
+        do {
+            _ = try await Self.rewrite("buildkit", into: scratch, input: layout)
+            Issue.record("the rewrite should have been refused")
+        } catch {
+            #expect(error is ReferrerError, "not the scan's error: \(error)")
+            #expect("\(error)" == expected)
+            #expect(FailureKind(error).exitStatus == 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("out")))
     }
 }

@@ -60,6 +60,14 @@ package struct ImageGraph: Sendable {
     /// The first listing of each digest reached, to find a referrer's subject.
     let keys: [Digest: DocumentKey]
 
+    /// The entries of `index.json` other than referrers (cosign tags, OCI referrers listed at the top): the images
+    /// and indexes an output name names.
+    var listedImages: [Descriptor] {
+        index.manifests.filter {
+            if case .referrer = nodes[DocumentKey($0)] { false } else { true }
+        }
+    }
+
     /// The graph node of the document `digest` names, if it is reachable.
     func node(_ digest: Digest) -> (DocumentKey, GraphNode)? {
         guard let key = keys[digest], let node = nodes[key] else { return nil }
@@ -110,7 +118,8 @@ package struct GraphReader {
     /// Indexes nested deeper than this below `index.json` are refused; real images nest two or three.
     static let depthLimit = 64
 
-    /// Reads `index.json` and everything below it.
+    /// Reads `index.json` and everything below it, and refuses a referrer that names a document above it
+    /// (`ReferrerAncestry`); loose referrers name documents of the graph, so they cannot.
     package func read() throws -> ImageGraph {
         let listedBytes = try source.indexBytes()
         let listed = try ImageIndex.read(listedBytes, listedAs: nil, what: source.indexName)
@@ -136,6 +145,7 @@ package struct GraphReader {
         var graph = ImageGraph(
             bytes: bytes, index: index, nodes: walk.nodes, images: walk.images,
             absent: absent.sorted { $0.digest < $1.digest }, referrers: walk.referrers, keys: walk.keys)
+        try ReferrerAncestry.check(graph)
         if scanBlobs { graph.looseReferrers = try looseReferrers(besides: graph) }
         return graph
     }
@@ -286,7 +296,11 @@ package struct GraphReader {
             )
             return (.image(image), platform)
         }
-        // Unknown media type: copy the blob itself if the layout has it.
+        // Unknown media type: its blob is copied as it is, so it must be there; refused now, before any layer is read,
+        // rather than when the documents are written.
+        guard source.hasBlob(descriptor.digest) else {
+            throw OCIError.missingBlob(descriptor.digest, path: source.blobLocation(descriptor.digest))
+        }
         return (.opaque(descriptor, blobs: []), nil)
     }
 

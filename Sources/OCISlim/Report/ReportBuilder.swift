@@ -47,6 +47,8 @@ struct ReportBuilder {
             "\($0.class.rawValue) \($0.digest) (\($0.kind.rawValue)) was kept as asked: it still names "
                 + "\($0.subject.old), which the output replaces with \($0.subject.new?.description ?? "nothing")"
         }
+        let lost = documents.referrers.compactMap(\.loss)
+        if let loss = lost.first { report.warnings.append("\(loss): \(lost.count) dropped") }
         if variant.reclaimHidden { report.unsharedByReclaim = unsharedByReclaim(images) }
         return report
     }
@@ -81,7 +83,7 @@ struct ReportBuilder {
             artifactType: referrer.artifactType,
             name: (written.written ?? referrer.descriptor).referenceName, loose: referrer.loose,
             subject: SubjectChange(old: referrer.subject, new: written.subject), action: written.action,
-            newDigest: newDigest == referrer.descriptor.digest ? nil : newDigest)
+            newDigest: newDigest == referrer.descriptor.digest ? nil : newDigest, reason: written.loss?.description)
     }
 
     /// The image manifests and indexes that got a new digest, named by their `index.json` entry or image label;

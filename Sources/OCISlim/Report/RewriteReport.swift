@@ -81,6 +81,9 @@ public struct ReferrerReport: Codable, Sendable, Equatable {
     public var action: ReferrerAction
     /// Its digest in the output, when relinked to a new one.
     public var newDigest: Digest?
+    /// Why it was dropped whatever the policy, when the output cannot hold referrers: "docker-archive cannot hold
+    /// signatures or attestations". Absent otherwise.
+    public var reason: String? = nil
 }
 
 /// A referrer's subject before and after.

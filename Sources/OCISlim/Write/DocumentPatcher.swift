@@ -45,16 +45,19 @@ enum DocumentPatcher {
         return try document.encoded()
     }
 
-    /// `index.json` whose every entry is named `name` (`org.opencontainers.image.ref.name`): the output reference's
-    /// name for the image written.
+    /// `index.json` whose every entry but those of `referrers` (which keep their own names) is named `name`
+    /// (`org.opencontainers.image.ref.name`): the output reference's name for the image written.
     static func index(
-        _ bytes: [UInt8], naming name: String, fullName: String? = nil, what: String
+        _ bytes: [UInt8], naming name: String, fullName: String? = nil, except referrers: Set<Digest> = [],
+        what: String
     ) throws -> [UInt8] {
         var document = try JSONValue.parse(bytes, what: what)
         guard var entries = document["manifests"]?.arrayValue else {
             throw OCIError.invalidDocument(what: what, reason: "manifests changed while being read")
         }
-        for position in entries.indices {
+        let skipped = Set(referrers.map(\.description))
+        for position in entries.indices
+        where !skipped.contains(entries[position]["digest"]?.stringValue ?? "") {
             var annotations = entries[position]["annotations"] ?? .object([:])
             annotations[Annotation.refName] = .string(name)
             if let fullName { annotations[Annotation.containerdImageName] = .string(fullName) }

@@ -36,6 +36,8 @@ struct WrittenReferrer: Sendable {
     let subject: Digest?
     /// The referrer's own descriptor in the output (its digest changes when relinked); nil when dropped.
     let written: Descriptor?
+    /// Why it was dropped whatever the policy: the output cannot hold referrers.
+    let loss: ReferrerLoss?
 }
 
 /// Writes the documents of the output bottom-up: configs, then manifests, then indexes. A document whose children
@@ -152,33 +154,37 @@ struct DocumentWriter<Store: BlobStore> {
     // MARK: Referrers
 
     /// Writes the referrer's subject first, then the referrer as the policy says: copied as it is when the subject
-    /// kept its digest (or is not in the image), else relinked, dropped or kept.
+    /// kept its digest (or is not in the image), else relinked, dropped or kept; dropped whatever it is when the
+    /// output cannot hold referrers.
     private mutating func write(_ referrer: ReferrerNode) throws -> Outcome {
-        guard let (subjectKey, _) = graph.node(referrer.subject) else {
-            return try record(referrer, .unchanged, subject: nil, copy(referrer.descriptor, with: referrer.blobs))
+        // The subject as written; nil when it is not in the image.
+        var subject: Descriptor?
+        if let (subjectKey, _) = graph.node(referrer.subject) {
+            // `GraphReader` refused such a graph before any work (`ReferrerAncestry`); kept so that a graph made
+            // otherwise cannot recurse forever.
+            guard !inProgress.contains(subjectKey) else {
+                throw ReferrerError.subjectIsAncestor(referrer: referrer.descriptor.digest, subject: referrer.subject)
+            }
+            guard case .stored(let digest, let size, _) = try outcome(subjectKey) else {
+                // Its subject was left out (a signature of a dropped attestation): it would name nothing.
+                return record(referrer, .dropped, subject: nil, .dropped)
+            }
+            subject = Descriptor(mediaType: subjectKey.mediaType, digest: digest, size: size)
         }
-        guard !inProgress.contains(subjectKey) else {
-            throw ReferrerError.subjectIsAncestor(referrer: referrer.descriptor.digest, subject: referrer.subject)
-        }
-        guard case .stored(let digest, let size, _) = try outcome(subjectKey) else {
-            // Its subject was left out (a signature of a dropped attestation): it would name nothing.
-            return record(referrer, .dropped, subject: nil, .dropped)
-        }
-        guard digest != referrer.subject else {
-            return try record(referrer, .unchanged, subject: digest, copy(referrer.descriptor, with: referrer.blobs))
-        }
-        let action = policy.action(for: referrer)
+        let changed = subject.map { $0.digest != referrer.subject } ?? false
+        let action = policy.action(for: referrer, subjectChanged: changed)
         switch action {
         case .dropped:
-            return record(referrer, action, subject: digest, .dropped)
+            return record(referrer, action, subject: subject?.digest, .dropped)
         case .kept, .unchanged:
-            return try record(referrer, action, subject: digest, copy(referrer.descriptor, with: referrer.blobs))
+            return try record(
+                referrer, action, subject: subject?.digest, copy(referrer.descriptor, with: referrer.blobs))
         case .relinked:
-            let subject = Descriptor(mediaType: subjectKey.mediaType, digest: digest, size: size)
+            guard let subject else { preconditionFailure("the policy relinks only a referrer whose subject changed") }
             let relinked = try relink(referrer, to: subject)
             return record(
-                referrer, action, subject: digest,
-                .stored(digest: relinked.digest, size: relinked.size, relinked: (referrer.subject, digest)))
+                referrer, action, subject: subject.digest,
+                .stored(digest: relinked.digest, size: relinked.size, relinked: (referrer.subject, subject.digest)))
         }
     }
 
@@ -186,7 +192,10 @@ struct DocumentWriter<Store: BlobStore> {
         _ referrer: ReferrerNode, _ action: ReferrerAction, subject: Digest?, _ outcome: Outcome
     ) -> Outcome {
         let descriptor = self.descriptor(referrer.descriptor, after: outcome)
-        referrers.append(WrittenReferrer(referrer: referrer, action: action, subject: subject, written: descriptor))
+        referrers.append(
+            WrittenReferrer(
+                referrer: referrer, action: action, subject: subject, written: descriptor,
+                loss: action == .dropped ? policy.outputLoss : nil))
         return outcome
     }
 

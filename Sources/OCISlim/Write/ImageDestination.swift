@@ -9,6 +9,9 @@ import OCIImage
 protocol ImageDestination: AnyObject, Sendable {
     /// Where the rewrite stores blobs.
     var blobs: LayoutBlobStore { get }
+    /// Why the output loses every referrer (signatures, attestations), when its format has no place for them; nil
+    /// when it holds them as `index.json` lists them.
+    var referrerLoss: ReferrerLoss? { get }
     /// Makes the finished output appear.
     func publish(_ output: FinishedOutput) throws
     /// Removes what a failed or interrupted run staged.
@@ -25,6 +28,10 @@ struct FinishedOutput: Sendable {
     let documents: WrittenDocuments
     /// The input, for names the output keeps (`RepoTags`).
     let source: any ImageSource
+
+    /// The digests of the referrers written (those `indexBytes` lists are among them): an output name does not
+    /// name them.
+    var referrerDigests: Set<Digest> { Set(documents.referrers.compactMap(\.written?.digest)) }
 }
 
 /// What the output reference asks of the images written.
@@ -36,23 +43,26 @@ struct OutputNaming: Sendable {
 
     init(name: String?) { self.name = name }
 
-    /// Refuses a name for more than one image before any work starts.
+    /// Refuses a name for more than one image before any work starts; `imageCount` counts the entries of
+    /// `index.json` other than referrers (`ImageGraph.listedImages`), which keep their own names.
     func check(imageCount: Int, output: ImageReference) throws {
         guard name != nil, imageCount > 1 else { return }
         throw ReferenceError.nameNeedsOneImage(reference: output.description, count: imageCount)
     }
 
-    /// `index.json` with the name applied. A `docker save` archive names images as containerd and Docker 25+ do:
+    /// `index.json` with the name applied to its entries other than `referrers` (a cosign tag keeps its own name,
+    /// an OCI referrer its own annotations). A `docker save` archive names images as containerd and Docker 25+ do:
     /// the tag alone in `org.opencontainers.image.ref.name`, the full name in `io.containerd.image.name` (which
     /// `ctr images import` tags the image with).
-    func apply(to indexBytes: [UInt8], shape: ImageShape = .layout) throws -> [UInt8] {
+    func apply(to indexBytes: [UInt8], shape: ImageShape = .layout, referrers: Set<Digest> = []) throws -> [UInt8] {
         guard let name else { return indexBytes }
         guard case .dockerArchive = shape else {
-            return try DocumentPatcher.index(indexBytes, naming: name, what: "index.json")
+            return try DocumentPatcher.index(indexBytes, naming: name, except: referrers, what: "index.json")
         }
         let full = DockerNames.normalized(name)
         let tag = DockerNames.tag(of: full)
-        return try DocumentPatcher.index(indexBytes, naming: tag, fullName: full, what: "index.json")
+        return try DocumentPatcher.index(
+            indexBytes, naming: tag, fullName: full, except: referrers, what: "index.json")
     }
 
     /// Each image written, as an archive lists it, named as the output reference says or as the input named it.
@@ -84,9 +94,11 @@ final class LayoutDestination: ImageDestination {
 
     var blobs: LayoutBlobStore { layout.blobs }
 
+    var referrerLoss: ReferrerLoss? { nil }
+
     func publish(_ output: FinishedOutput) throws {
         try layout.writeFile("oci-layout", output.layoutMarker)
-        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes))
+        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes, referrers: output.referrerDigests))
         try layout.publish()
     }
 
@@ -122,9 +134,15 @@ final class ArchiveDestination: ImageDestination {
 
     var blobs: LayoutBlobStore { layout.blobs }
 
+    /// A `docker save` archive lists images alone (`manifest.json`); only containerd's keeps its layout as it is.
+    var referrerLoss: ReferrerLoss? {
+        shape.holdsReferrers ? nil : ReferrerLoss(format: ImageReference.Transport.dockerArchive.rawValue)
+    }
+
     func publish(_ output: FinishedOutput) throws {
         try layout.writeFile("oci-layout", output.layoutMarker)
-        try layout.writeFile("index.json", try naming.apply(to: output.indexBytes, shape: shape))
+        try layout.writeFile(
+            "index.json", try naming.apply(to: output.indexBytes, shape: shape, referrers: output.referrerDigests))
         let staged = try ImageLayout(path: layout.stagingPath)
         let images = naming.archiveImages(output)
         if temporaryDirectory != nil {
@@ -184,13 +202,21 @@ final class ExistingLayoutDestination: ImageDestination {
         blobs = try LayoutBlobStore(layoutPath: path)
     }
 
+    var referrerLoss: ReferrerLoss? { nil }
+
+    /// Adds the image under `name` and the referrers carried with it under their own names (or none): an entry of
+    /// the layout with the same name, or the same as one added, is replaced.
     func publish(_ output: FinishedOutput) throws {
-        let named = try OutputNaming(name: name).apply(to: output.indexBytes)
-        guard let entries = try JSONValue.parse(named, what: "index.json")["manifests"]?.arrayValue,
-            entries.count == 1
-        else {
-            throw ReferenceError.nameNeedsOneImage(reference: "oci:\(path):\(name)", count: 0)
+        let referrers = output.referrerDigests
+        let named = try OutputNaming(name: name).apply(to: output.indexBytes, referrers: referrers)
+        let entries = try JSONValue.parse(named, what: "index.json")["manifests"]?.arrayValue ?? []
+        let images = entries.filter { entry in
+            !referrers.contains { $0.description == entry["digest"]?.stringValue }
         }
+        guard images.count == 1 else {
+            throw ReferenceError.nameNeedsOneImage(reference: "oci:\(path):\(name)", count: images.count)
+        }
+        let names = Set(entries.compactMap { $0["annotations"]?[Annotation.refName]?.stringValue })
         try Directory.sync(blobs.directory)
         let lock = try LayoutLock(path: path)
         defer { lock.release() }
@@ -198,8 +224,9 @@ final class ExistingLayoutDestination: ImageDestination {
         let current = try layout.indexBytes()
         try Self.checkName(name, in: current, layout: path, replace: replace)
         var document = try JSONValue.parse(current, what: layout.indexName)
-        let kept = (document["manifests"]?.arrayValue ?? []).filter {
-            $0["annotations"]?[Annotation.refName]?.stringValue != name
+        let kept = (document["manifests"]?.arrayValue ?? []).filter { entry in
+            !entries.contains(entry)
+                && !(entry["annotations"]?[Annotation.refName]?.stringValue.map(names.contains) ?? false)
         }
         document["manifests"] = .array(kept + entries)
         try Self.replaceFile(path + "/index.json", with: try document.encoded())

@@ -28,6 +28,9 @@ public struct ReferrerPolicy: Sendable, Equatable {
     /// Also look for referrers among the blobs no index lists. Those carried (relinked attestations, kept
     /// signatures) are listed in the output's `index.json`, so they stay reachable.
     public var scanBlobs: Bool
+    /// Why the output loses every referrer, when its format cannot hold them (set from the destination by the
+    /// run): each is dropped whatever its class, and `--signatures refuse` refuses any signature.
+    var outputLoss: ReferrerLoss?
 
     /// Makes a policy; the defaults drop signatures and relink attestations.
     public init(signatures: Signatures = .drop, attestations: Attestations = .relink, scanBlobs: Bool = false) {
@@ -36,28 +39,50 @@ public struct ReferrerPolicy: Sendable, Equatable {
         self.scanBlobs = scanBlobs
     }
 
-    /// What becomes of `referrer` when its subject got a new digest.
-    func action(for referrer: ReferrerNode) -> ReferrerAction {
-        switch referrer.referrerClass {
+    /// What becomes of `referrer`: dropped when the output cannot hold it; copied as it is when its subject kept
+    /// its digest (or is not in the image); else as its class and the policy say.
+    func action(for referrer: ReferrerNode, subjectChanged: Bool) -> ReferrerAction {
+        guard outputLoss == nil else { return .dropped }
+        guard subjectChanged else { return .unchanged }
+        return switch referrer.referrerClass {
         case .attestation: attestations == .relink ? .relinked : .dropped
         case .signature, .unknown:
             switch signatures {
             case .drop: .dropped
             case .keep: .kept
-            // `refusals` stopped the run before any work when such a referrer exists.
+            // `checkRefusals` stopped the run before any work when such a referrer exists.
             case .refuse: .dropped
             }
         }
     }
 
-    /// With `--signatures refuse`, the signatures (and unknown artifacts) whose subject may get a new digest:
-    /// decided from the graph alone, before any layer is read, so an image that turns out unchanged still counts.
-    func refusals(in graph: ImageGraph) -> [ReferrerNode] {
-        guard signatures == .refuse else { return [] }
-        return (graph.referrers + graph.looseReferrers).filter {
-            $0.referrerClass != .attestation && graph.mayChange($0.subject)
+    /// With `--signatures refuse`, refuses the signatures (and unknown artifacts) the output would lose: all of them
+    /// when it cannot hold referrers, else those whose subject may get a new digest. Decided from the graph alone,
+    /// before any layer is read, so an image that turns out unchanged still counts.
+    func checkRefusals(in graph: ImageGraph) throws {
+        guard signatures == .refuse else { return }
+        let signed = (graph.referrers + graph.looseReferrers).filter { $0.referrerClass != .attestation }
+        if let outputLoss {
+            guard signed.isEmpty else {
+                throw ReferrerError.signaturesLost(outputLoss, signed.map(RefusedReferrer.init))
+            }
+            return
         }
+        let refused = signed.filter { graph.mayChange($0.subject) }
+        guard refused.isEmpty else { throw ReferrerError.signaturesRefused(refused.map(RefusedReferrer.init)) }
     }
+}
+
+/// An output format with no place for referrers: every referrer of its image is lost.
+public struct ReferrerLoss: Sendable, Equatable, CustomStringConvertible {
+    /// The format, as its transport names it (`docker-archive`).
+    public let format: String
+
+    /// Makes a loss.
+    public init(format: String) { self.format = format }
+
+    /// Why the referrers are dropped: "docker-archive cannot hold signatures or attestations".
+    public var description: String { "\(format) cannot hold signatures or attestations" }
 }
 
 /// What was done with a referrer.
@@ -80,16 +105,26 @@ public enum ReferrerError: Error, CustomStringConvertible {
     /// down), or a referrer of its own (two cosign tags naming each other). Each new digest would depend on the
     /// other's.
     case subjectIsAncestor(referrer: Digest, subject: Digest)
+    /// `--signatures refuse` and the output cannot hold these signatures, whether their subject changes or not.
+    case signaturesLost(ReferrerLoss, [RefusedReferrer])
 
     public var description: String {
         switch self {
         case .signaturesRefused(let refused):
-            "--signatures refuse: \(refused.count) signature\(refused.count == 1 ? "" : "s") would no longer verify: "
+            "--signatures refuse: \(Self.count(refused)) would no longer verify: "
+                + refused.map(\.description).joined(separator: ", ")
+        case .signaturesLost(let loss, let refused):
+            "--signatures refuse: \(loss): \(Self.count(refused)) would be lost: "
                 + refused.map(\.description).joined(separator: ", ")
         case .subjectIsAncestor(let referrer, let subject):
             "manifest \(referrer) refers to \(subject), which lists it or refers back to it: a referrer cannot name "
                 + "a document above it"
         }
+    }
+
+    /// "1 signature", "4 signatures".
+    private static func count(_ refused: [RefusedReferrer]) -> String {
+        "\(refused.count) signature\(refused.count == 1 ? "" : "s")"
     }
 }
 
@@ -104,6 +139,11 @@ public struct RefusedReferrer: Sendable, Equatable {
         self.digest = digest
         self.referrerClass = referrerClass
         self.subject = subject
+    }
+
+    /// The entry of a referrer as read.
+    init(_ referrer: ReferrerNode) {
+        self.init(digest: referrer.descriptor.digest, referrerClass: referrer.referrerClass, subject: referrer.subject)
     }
 
     /// How the refusal names it: "sha256:… (signature of sha256:…)", or "unknown artifact" for an unknown type.
