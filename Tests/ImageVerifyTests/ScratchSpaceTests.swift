@@ -93,38 +93,31 @@ import Testing
 
     @Test(.enabled(if: Self.canMountTmpfs, "needs root and mount(8)"))
     func fullFilesystemFailsTheTreeInsteadOfLeavingAShortFile() async throws {
-        let fixture = try LayoutFixture.make()
-        defer { fixture.cleanUp() }
-        let small = try Self.mountSmallTmpfs(at: fixture.path("small"))
-        defer { Self.unmount(small) }
-        let layout = try fixture.writeLayout("layout", images: [[Self.bigLayer]])
-        let image = try ImageUnderTest.open(layout, platforms: [])
-        await #expect {
-            _ = try await FilesystemMaterializer(source: image.source, layers: image.layers).materialize(into: small)
-        } throws: { error in
-            (error as? VerifyError)?.isOutOfSpace == true
+        try await Self.withFullFilesystem { _, small, image in
+            await #expect {
+                _ = try await FilesystemMaterializer(source: image.source, layers: image.layers)
+                    .materialize(into: small)
+            } throws: { error in
+                (error as? VerifyError)?.isOutOfSpace == true
+            }
         }
     }
 
     @Test(.enabled(if: Self.canMountTmpfs, "needs root and mount(8)"))
     func fullFilesystemIsLeftForTheNextDirectory() async throws {
-        let fixture = try LayoutFixture.make()
-        defer { fixture.cleanUp() }
-        let small = try Self.mountSmallTmpfs(at: fixture.path("small"))
-        defer { Self.unmount(small) }
-        let disk = fixture.path("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
-        let layout = try fixture.writeLayout("layout", images: [[Self.bigLayer]])
-        let image = try ImageUnderTest.open(layout, platforms: [])
-        let verifier = ImageVerifier(options: VerifyOptions(original: layout, rewritten: layout, jobs: 1))
-        let (directory, trees) = try await verifier.materialize(
-            image, image, space: ScratchSpace(directories: [small, disk]))
-        defer { ImageVerifier.remove(directory) }
-        #expect(directory.hasPrefix(disk + "/ocislim-verify."))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: small).isEmpty)
-        for tree in [trees.0, trees.1] {
-            let size = try FileManager.default.attributesOfItem(atPath: tree.root + "/big")[.size] as? Int
-            #expect(size == Self.bigSize)
+        try await Self.withFullFilesystem { fixture, small, image in
+            let disk = fixture.path("disk")
+            try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+            let verifier = ImageVerifier(options: VerifyOptions(original: "a", rewritten: "b", jobs: 1))
+            let (directory, trees) = try await verifier.materialize(
+                image, image, space: ScratchSpace(directories: [small, disk]))
+            defer { ImageVerifier.remove(directory) }
+            #expect(directory.hasPrefix(disk + "/ocislim-verify."))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: small).isEmpty)
+            for tree in [trees.0, trees.1] {
+                let size = try FileManager.default.attributesOfItem(atPath: tree.root + "/big")[.size] as? Int
+                #expect(size == Self.bigSize)
+            }
         }
     }
 
@@ -137,6 +130,18 @@ import Testing
     }
 
     private static var mounts: String { (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "" }
+
+    /// Runs `body` with a fixture, a 64 KiB tmpfs in it and an image of one 256 KiB file, which cannot fit there.
+    private static func withFullFilesystem(
+        _ body: (LayoutFixture, String, ImageUnderTest) async throws -> Void
+    ) async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let small = try mountSmallTmpfs(at: fixture.path("small"))
+        defer { unmount(small) }
+        let layout = try fixture.writeLayout("layout", images: [[bigLayer]])
+        try await body(fixture, small, try ImageUnderTest.open(layout, platforms: []))
+    }
 
     /// Whether this process may mount a tmpfs (root, with `CAP_SYS_ADMIN`), tried once.
     private static let canMountTmpfs: Bool = {
