@@ -23,7 +23,9 @@ extension OCISlimCommand {
                 __main__), and imports each module in both images with the \
                 image's own interpreter inside a bubblewrap sandbox: the image as a read-only root, no network, a \
                 private /tmp, the image's Env and WorkingDir, a time limit per module. Nothing of either image runs \
-                outside a sandbox. The temporary directory is removed at the end, on error and when interrupted.
+                outside a sandbox. The temporary directory is made in TMPDIR when it is set; otherwise on /dev/shm \
+                when that is a memory filesystem with room for both trees (several times faster to write and remove \
+                than a disk), else in /tmp. It is removed at the end, on error and when interrupted.
 
                 An image for another architecture runs only through a binfmt_misc emulator registered with the F \
                 flag (qemu-user-static); otherwise it is refused.
