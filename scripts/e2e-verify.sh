@@ -34,6 +34,7 @@
 #               umoci unpack/repack) makes verify exit 5 and name exactly tabnanny, and nothing else (a module
 #               nothing else imports: without colorsys, say, pip's rich-based modules regress too, rightly)
 #   missing     verify of a layout that does not exist exits 1
+#   interrupted SIGTERM while the sandboxes import makes verify exit 143 and leaves nothing in its TMPDIR
 #   cleanup     verify leaves nothing in its TMPDIR
 # Every output goes to a private temporary directory, removed at the end. The last line is exactly
 # `e2e-verify: N passed, M failed`; the exit status is non-zero if M > 0.
@@ -207,6 +208,23 @@ fi
 
 verify "$IMAGE" "$WORK/no-such-layout"
 if [[ $status == 1 ]]; then pass missing "$(tail -1 "$WORK/verify.err")"; else fail missing "exit $status"; fi
+
+# SIGTERM while the sandboxes run: the handler removes the trees from under them; the run must not end first.
+TMPDIR=$VERIFY_TMP "$OCISLIM" verify --jobs "$JOBS" --sample 20 "$IMAGE" "$IMAGE" >/dev/null 2>"$WORK/signal.err" &
+pid=$!
+until grep -q importing "$WORK/signal.err" || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+sleep 0.3
+kill -TERM "$pid" 2>/dev/null || true
+set +e
+wait "$pid"
+status=$?
+set -e
+left=$(find "$VERIFY_TMP" -mindepth 1 -maxdepth 1 | wc -l)
+if [[ $status == 143 && $left == 0 ]]; then
+    pass interrupted "exit 143, nothing left"
+else
+    fail interrupted "exit $status, $left entries left: $(tail -1 "$WORK/signal.err")"
+fi
 
 left=$(find "$VERIFY_TMP" -mindepth 1 -maxdepth 1 | wc -l)
 if [[ $left == 0 ]]; then pass cleanup; else fail cleanup "$left entries left in verify's TMPDIR"; fi
