@@ -16,6 +16,9 @@
 #                  import compiles its module, so a sample of the same size takes several times as long
 #   E2E_BROKEN_SAMPLE  verify's --sample in the broken check (default: E2E_VERIFY_SAMPLE; --module tabnanny is added)
 #   E2E_COMPILE_WITH  the host CPython for sourceless --compile-with (default: /usr/bin/python3.11)
+#   E2E_VERIFY_TMPDIR  where verify's temporary directories (its TMPDIR) and umoci's unpacked tree go (default: a new
+#                  directory on /dev/shm when it is a tmpfs that runs programs with 4 GiB free, as verify itself
+#                  chooses when TMPDIR is unset; else the script's work directory in TMPDIR)
 #   E2E_VERIFY_SAMPLE  verify's --sample: import only this many modules per interpreter, spread over its trees
 #                  (default: all, every module; `make test` samples, CI imports all); the broken check adds
 #                  --module tabnanny, so its module is always among them
@@ -31,6 +34,7 @@
 #               umoci unpack/repack) makes verify exit 5 and name exactly tabnanny, and nothing else (a module
 #               nothing else imports: without colorsys, say, pip's rich-based modules regress too, rightly)
 #   missing     verify of a layout that does not exist exits 1
+#   interrupted SIGTERM while the sandboxes import makes verify exit 143 and leaves nothing in its TMPDIR
 #   cleanup     verify leaves nothing in its TMPDIR
 # Every output goes to a private temporary directory, removed at the end. The last line is exactly
 # `e2e-verify: N passed, M failed`; the exit status is non-zero if M > 0.
@@ -59,13 +63,27 @@ done
 [[ -x $OCISLIM ]] || { echo "e2e-verify: no binary at $OCISLIM (make release)" >&2; exit 2; }
 [[ -f $IMAGE/index.json ]] || { echo "e2e-verify: no image layout at $IMAGE" >&2; exit 2; }
 
+# A memory filesystem for the trees (verify's own and umoci's): where verify writes them when TMPDIR is unset, and what
+# makes a run take seconds instead of a minute on a disk.
+memory_scratch() {
+    [[ $(stat -f -c %T /dev/shm 2>/dev/null) == tmpfs ]] || return 1
+    findmnt -n -o OPTIONS --target /dev/shm | tr , '\n' | grep -qx noexec && return 1
+    (($(df --output=avail -B1 /dev/shm | tail -1) >= 4 << 30))
+}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/e2e-verify.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+SCRATCH=$WORK
+if [[ -n ${E2E_VERIFY_TMPDIR:-} ]]; then
+    SCRATCH=$(mktemp -d "$E2E_VERIFY_TMPDIR/e2e-verify.XXXXXX")
+elif memory_scratch; then
+    SCRATCH=$(mktemp -d /dev/shm/e2e-verify.XXXXXX)
+fi
+trap 'rm -rf "$WORK" "$SCRATCH"' EXIT
 # Traversable (not listable): an image with a User other than root is sandboxed as that user, who must reach the trees.
-chmod 0711 "$WORK"
+chmod 0711 "$WORK" "$SCRATCH"
 # verify's own temporary directories go here, so the cleanup check can look.
-VERIFY_TMP=$WORK/verify-tmp
+VERIFY_TMP=$SCRATCH/verify-tmp
 mkdir "$VERIFY_TMP"
+chmod 0711 "$VERIFY_TMP"
 
 passed=0
 failed=0
@@ -170,11 +188,11 @@ fi
 broken=$WORK/broken
 cp -r "$IMAGE" "$broken"
 tag=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"] // "latest"' "$broken/index.json")
-if umoci unpack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>"$WORK/umoci.err"; then
-    rm -f "$WORK/bundle/rootfs/usr/lib/python3.11/tabnanny.py" \
-        "$WORK/bundle/rootfs/usr/lib/python3.11/__pycache__/tabnanny.cpython-311.pyc"
-    umoci repack --image "$broken:$tag" "$WORK/bundle" >/dev/null 2>>"$WORK/umoci.err"
-    rm -rf "$WORK/bundle"
+if umoci unpack --image "$broken:$tag" "$SCRATCH/bundle" >/dev/null 2>"$WORK/umoci.err"; then
+    rm -f "$SCRATCH/bundle/rootfs/usr/lib/python3.11/tabnanny.py" \
+        "$SCRATCH/bundle/rootfs/usr/lib/python3.11/__pycache__/tabnanny.cpython-311.pyc"
+    umoci repack --image "$broken:$tag" "$SCRATCH/bundle" >/dev/null 2>>"$WORK/umoci.err"
+    rm -rf "$SCRATCH/bundle"
     SAMPLE_ARGS=()
     [[ $BROKEN_SAMPLE == all ]] || SAMPLE_ARGS=(--sample "$BROKEN_SAMPLE" --module tabnanny)
     verify "$IMAGE" "oci:$broken:$tag"
@@ -190,6 +208,23 @@ fi
 
 verify "$IMAGE" "$WORK/no-such-layout"
 if [[ $status == 1 ]]; then pass missing "$(tail -1 "$WORK/verify.err")"; else fail missing "exit $status"; fi
+
+# SIGTERM while the sandboxes run: the handler removes the trees from under them; the run must not end first.
+TMPDIR=$VERIFY_TMP "$OCISLIM" verify --jobs "$JOBS" --sample 20 "$IMAGE" "$IMAGE" >/dev/null 2>"$WORK/signal.err" &
+pid=$!
+until grep -q importing "$WORK/signal.err" || ! kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+sleep 0.3
+kill -TERM "$pid" 2>/dev/null || true
+set +e
+wait "$pid"
+status=$?
+set -e
+left=$(find "$VERIFY_TMP" -mindepth 1 -maxdepth 1 | wc -l)
+if [[ $status == 143 && $left == 0 ]]; then
+    pass interrupted "exit 143, nothing left"
+else
+    fail interrupted "exit $status, $left entries left: $(tail -1 "$WORK/signal.err")"
+fi
 
 left=$(find "$VERIFY_TMP" -mindepth 1 -maxdepth 1 | wc -l)
 if [[ $left == 0 ]]; then pass cleanup; else fail cleanup "$left entries left in verify's TMPDIR"; fi

@@ -83,6 +83,10 @@ final class DiskWriter {
                     let written = archive_write_data(
                         archive, block.baseAddress.map { $0 + offset }, block.count - offset)
                     guard written > 0 else {
+                        // libarchive reports a failed write(2) as a warning: the file would be short, not refused.
+                        if written < 0 && archive_errno(archive) != 0 {
+                            throw VerifyError.tree(path: path.description, call: "write", errno: archive_errno(archive))
+                        }
                         if let refusal = try check(Int32(written), path: path) { return .refused(refusal) }
                         break
                     }
@@ -102,8 +106,12 @@ final class DiskWriter {
     }
 
     /// nil when the call succeeded (a warning, such as an owner not kept, is success); the message when libarchive
-    /// refused this entry only; throws when the writer cannot go on.
+    /// refused this entry only; throws when the writer cannot go on or the filesystem is full.
     private func check(_ result: Int32, path: EntryPath) throws -> String? {
+        // A full filesystem is the machine's state, not the entry's: the tree cannot be finished there.
+        if result != ARCHIVE_OK && [ENOSPC, EDQUOT].contains(archive_errno(archive)) {
+            throw VerifyError.tree(path: path.description, call: "archive_write_disk", errno: archive_errno(archive))
+        }
         switch result {
         case ARCHIVE_OK, ARCHIVE_WARN: return nil
         case ARCHIVE_FAILED, ARCHIVE_RETRY: return message

@@ -40,7 +40,7 @@ public struct VerifyOptions: Sendable {
 ///
 /// 1. Opens both references and picks one image in each; refuses an architecture this host cannot run.
 /// 2. Materialises each image's merged filesystem into a private temporary directory (`FilesystemMaterializer`),
-///    removed at the end, on error and on `SIGINT`/`SIGTERM`.
+///    on a memory filesystem when it has room (`ScratchSpace`), removed at the end, on error and on `SIGINT`/`SIGTERM`.
 /// 3. Finds the original's interpreters (`InterpreterFinder`) and, in a sandbox, each one's modules.
 /// 4. Imports every module (or `--sample`'s) in both images, each with the image's own interpreter in its own
 ///    sandbox (`ModuleProbe`), at most `jobs` sandboxes at once.
@@ -62,23 +62,13 @@ public struct ImageVerifier: Sendable {
         let bubblewrap = try Sandbox.findBubblewrap()
 
         // MARK: 2. Materialise
-        let directory = try TemporaryDirectory.make(prefix: "ocislim-verify")
+        let space = ScratchSpace.current(needed: ScratchSpace.estimate(original.layers + rewritten.layers))
+        let (directory, trees) = try await materialize(original, rewritten, space: space)
         defer {
             // When interrupted, the signal handler removes it once the writing threads are gone; two removals at
             // once would trip over each other.
             if !MaterializerStop.shared.isStopped { Self.remove(directory) }
         }
-        for name in ["original", "rewritten", "io"] {
-            guard mkdir(directory + "/" + name, name == "io" ? 0o700 : 0o755) == 0 else {
-                throw VerifyError.tree(path: directory + "/" + name, call: "mkdir", errno: errno)
-            }
-        }
-        options.progress("materialising \(options.original) and \(options.rewritten)")
-        async let originalTree = FilesystemMaterializer(source: original.source, layers: original.layers)
-            .materialize(into: directory + "/original")
-        async let rewrittenTree = FilesystemMaterializer(source: rewritten.source, layers: rewritten.layers)
-            .materialize(into: directory + "/rewritten")
-        let trees = try await (originalTree, rewrittenTree)
         let sandboxes = (
             original: try Self.sandbox(trees.0.root, original, scratch: directory + "/io", bubblewrap: bubblewrap),
             rewritten: try Self.sandbox(trees.1.root, rewritten, scratch: directory + "/io", bubblewrap: bubblewrap)
@@ -181,6 +171,38 @@ public struct ImageVerifier: Sendable {
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Writes both trees, at once, into a new private directory in the first of `space`'s directories with room:
+    /// when one fills up, its directory is removed and the next tried. Returns the private directory, which holds
+    /// `original`, `rewritten` and `io` (the sandboxes' scratch); on failure nothing is left.
+    func materialize(
+        _ original: ImageUnderTest, _ rewritten: ImageUnderTest, space: ScratchSpace
+    ) async throws -> (directory: String, trees: (MaterializedTree, MaterializedTree)) {
+        for (position, base) in space.directories.enumerated() {
+            let directory = try TemporaryDirectory.make(prefix: "ocislim-verify", in: base)
+            do {
+                for name in ["original", "rewritten", "io"] {
+                    guard mkdir(directory + "/" + name, name == "io" ? 0o700 : 0o755) == 0 else {
+                        throw VerifyError.tree(path: directory + "/" + name, call: "mkdir", errno: errno)
+                    }
+                }
+                options.progress("materialising \(options.original) and \(options.rewritten) in \(base)")
+                async let originalTree = FilesystemMaterializer(source: original.source, layers: original.layers)
+                    .materialize(into: directory + "/original")
+                async let rewrittenTree = FilesystemMaterializer(source: rewritten.source, layers: rewritten.layers)
+                    .materialize(into: directory + "/rewritten")
+                return (directory, try await (originalTree, rewrittenTree))
+            } catch let error as VerifyError where error.isOutOfSpace && position + 1 < space.directories.count {
+                if !MaterializerStop.shared.isStopped { Self.remove(directory) }
+                options.progress("\(error.description): trying \(space.directories[position + 1])")
+            } catch {
+                // When interrupted, the signal handler removes it once the writing threads are gone.
+                if !MaterializerStop.shared.isStopped { Self.remove(directory) }
+                throw error
+            }
+        }
+        throw VerifyError.tree(path: space.directories.last ?? "", call: "mkdir", errno: ENOSPC)
     }
 
     /// The sandbox over `image`'s tree at `root`, running as the image's `User`. bubblewrap started as that user

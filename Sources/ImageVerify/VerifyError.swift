@@ -57,6 +57,13 @@ public enum VerifyError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether a write into the private tree failed for want of room (`ENOSPC`, `EDQUOT`): another directory may
+    /// have it.
+    var isOutOfSpace: Bool {
+        guard case .tree(_, _, let code) = self else { return false }
+        return code == ENOSPC || code == EDQUOT
+    }
+
     /// The exit status: 1 for what the images are, 2 for what this machine could not do, 64 for a selection to make.
     public var exitStatus: Int32 {
         switch self {

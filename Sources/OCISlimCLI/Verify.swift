@@ -23,7 +23,9 @@ extension OCISlimCommand {
                 __main__), and imports each module in both images with the \
                 image's own interpreter inside a bubblewrap sandbox: the image as a read-only root, no network, a \
                 private /tmp, the image's Env and WorkingDir, a time limit per module. Nothing of either image runs \
-                outside a sandbox. The temporary directory is removed at the end, on error and when interrupted.
+                outside a sandbox. The temporary directory is made in TMPDIR when it is set; otherwise on /dev/shm \
+                when that is a memory filesystem with room for both trees (several times faster to write and remove \
+                than a disk), else in /tmp. It is removed at the end, on error and when interrupted.
 
                 An image for another architecture runs only through a binfmt_misc emulator registered with the F \
                 flag (qemu-user-static); otherwise it is refused.
@@ -115,17 +117,16 @@ extension OCISlimCommand {
             let report: VerifyReport
             do {
                 report = try await ImageVerifier(options: options).run()
-            } catch VerifyError.interrupted {
-                // The signal handler is removing the trees and ends the process; this is only a fallback.
-                try await Task.sleep(nanoseconds: 30_000_000_000)
-                throw ExitCode(130)
             } catch let error as VerifyError {
+                try await VerifyInterruption.waitIfInterrupted()
                 StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw ExitCode(error.exitStatus)
             } catch {
+                try await VerifyInterruption.waitIfInterrupted()
                 StandardError.write(PipelineRun.errorLine(error) + "\n")
                 throw PipelineRun.exitCode(for: error)
             }
+            try await VerifyInterruption.waitIfInterrupted()
             if json {
                 print(String(decoding: try PipelineRun.json(report), as: UTF8.self))
             } else {
@@ -154,4 +155,14 @@ enum VerifyInterruption {
 
     /// Installs the handlers (once per process).
     static func removeTreesOnSignals() { _ = sources }
+
+    /// Once a signal has arrived, waits for its handler to remove the trees and end the process: whatever the run
+    /// came to after it (a sandbox over a tree being removed fails, an import there regresses) is not its result, and
+    /// ending first would leave the rest of the trees behind. Returns at once otherwise.
+    static func waitIfInterrupted() async throws {
+        guard MaterializerStop.shared.isStopped else { return }
+        // The handler exits well before this; only a fallback.
+        try await Task.sleep(nanoseconds: 30_000_000_000)
+        throw ExitCode(130)
+    }
 }

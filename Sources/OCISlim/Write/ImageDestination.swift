@@ -170,7 +170,13 @@ final class ArchiveDestination: ImageDestination {
 package enum TemporaryDirectory {
     /// Makes a private (0700) directory `TMPDIR/PREFIX.XXXXXX`, registered for removal on interruption.
     package static func make(prefix: String) throws -> String {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        try make(prefix: prefix, in: ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Makes a private (0700) directory `BASE/PREFIX.XXXXXX` (`/tmp` when `base` is nil), registered for removal on
+    /// interruption.
+    package static func make(prefix: String, in base: String?) throws -> String {
+        let base = base ?? "/tmp"
         var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer -> String? in
             guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }

@@ -1,0 +1,163 @@
+import Foundation
+import OCIImage
+import TestSupport
+import Testing
+
+@testable import ImageVerify
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Where `verify` writes its trees: a memory filesystem when it has room, `/tmp` otherwise, `TMPDIR` when set; and a
+/// filesystem that fills up is left for the next directory, never a short file in a tree that looks whole.
+@Suite struct ScratchSpaceTests {
+    private static let roomy = ScratchSpace.MemoryFilesystem(
+        path: "/dev/shm", isMemory: true, allowsExecution: true, isWritable: true, freeBytes: 10 << 30)
+    private static let gigabyte: UInt64 = 1 << 30
+
+    private static func choose(
+        _ memory: ScratchSpace.MemoryFilesystem?, available: UInt64? = 16 << 30, needed: UInt64 = 1 << 30,
+        temporaryDirectory: String? = nil
+    ) -> [String] {
+        ScratchSpace.choose(
+            temporaryDirectory: temporaryDirectory, memory: memory, availableMemory: available, needed: needed
+        ).directories
+    }
+
+    // MARK: Choosing
+
+    @Test func memoryFilesystemWithRoomComesFirstThenTmp() {
+        #expect(Self.choose(Self.roomy) == ["/dev/shm", "/tmp"])
+    }
+
+    @Test func setTemporaryDirectoryIsUsedAlone() {
+        #expect(Self.choose(Self.roomy, temporaryDirectory: "/var/scratch") == ["/var/scratch"])
+        #expect(Self.choose(Self.roomy, temporaryDirectory: "") == ["/dev/shm", "/tmp"])
+    }
+
+    @Test func memoryFilesystemNeedsTwiceTheEstimateFree() {
+        var small = Self.roomy
+        small.freeBytes = 2 * Self.gigabyte - 1
+        #expect(Self.choose(small) == ["/tmp"])
+        small.freeBytes = 2 * Self.gigabyte
+        #expect(Self.choose(small) == ["/dev/shm", "/tmp"])
+    }
+
+    @Test func machineNeedsTwiceTheEstimateInAvailableMemory() {
+        #expect(Self.choose(Self.roomy, available: 2 * Self.gigabyte - 1) == ["/tmp"])
+        #expect(Self.choose(Self.roomy, available: nil) == ["/tmp"])
+    }
+
+    @Test func noexecReadOnlyOrDiskFilesystemIsPassedOver() {
+        for change in [\ScratchSpace.MemoryFilesystem.allowsExecution, \.isWritable, \.isMemory] {
+            var memory = Self.roomy
+            memory[keyPath: change] = false
+            #expect(Self.choose(memory) == ["/tmp"])
+        }
+        #expect(Self.choose(nil) == ["/tmp"])
+    }
+
+    @Test func estimateCountsCompressedLayersFourTimes() {
+        let gzip = Descriptor(mediaType: MediaType.ociLayerGzip, digest: Self.digest, size: 100)
+        let zstd = Descriptor(mediaType: MediaType.ociLayerZstd, digest: Self.digest, size: 10)
+        let plain = Descriptor(mediaType: MediaType.ociLayer, digest: Self.digest, size: 7)
+        #expect(ScratchSpace.estimate([gzip, zstd, plain]) == 447)
+        #expect(ScratchSpace.estimate([]) == 0)
+        let huge = Descriptor(mediaType: MediaType.ociLayerGzip, digest: Self.digest, size: .max)
+        #expect(ScratchSpace.estimate([huge, plain]) == .max)
+    }
+
+    @Test func availableMemoryIsMemAvailable() {
+        let meminfo = "MemTotal:       24684224 kB\nMemFree:        20502008 kB\nMemAvailable:   24053060 kB\n"
+        #expect(ScratchSpace.availableMemory(meminfo: meminfo) == 24_053_060 * 1024)
+        #expect(ScratchSpace.availableMemory(meminfo: "MemTotal: 1 kB\n") == nil)
+        #expect(ScratchSpace.availableMemory(meminfo: nil) == nil)
+    }
+
+    @Test func mountTypeIsTheLastMountAtThePath() {
+        let mounts = "tmpfs /dev/shm tmpfs rw 0 0\n/dev/vda / ext4 rw 0 0\nshm /dev/shm ramfs rw 0 0\n"
+        #expect(ScratchSpace.MemoryFilesystem.mountType(of: "/dev/shm", in: mounts) == "ramfs")
+        #expect(ScratchSpace.MemoryFilesystem.mountType(of: "/tmp", in: mounts) == nil)
+        #expect(ScratchSpace.MemoryFilesystem.inspect("/dev/shm", mounts: "") == nil)
+    }
+
+    @Test(.enabled(if: ScratchSpace.MemoryFilesystem.mountType(of: "/dev/shm", in: Self.mounts) == "tmpfs"))
+    func thisMachinesShmIsAMemoryFilesystem() throws {
+        let memory = try #require(ScratchSpace.MemoryFilesystem.inspect("/dev/shm"))
+        #expect(memory.isMemory)
+        #expect(memory.freeBytes > 0)
+    }
+
+    // MARK: A full filesystem
+
+    @Test(.enabled(if: Self.canMountTmpfs, "needs root and mount(8)"))
+    func fullFilesystemFailsTheTreeInsteadOfLeavingAShortFile() async throws {
+        try await Self.withFullFilesystem { _, small, image in
+            await #expect {
+                _ = try await FilesystemMaterializer(source: image.source, layers: image.layers)
+                    .materialize(into: small)
+            } throws: { error in
+                (error as? VerifyError)?.isOutOfSpace == true
+            }
+        }
+    }
+
+    @Test(.enabled(if: Self.canMountTmpfs, "needs root and mount(8)"))
+    func fullFilesystemIsLeftForTheNextDirectory() async throws {
+        try await Self.withFullFilesystem { fixture, small, image in
+            let disk = fixture.path("disk")
+            try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+            let verifier = ImageVerifier(options: VerifyOptions(original: "a", rewritten: "b", jobs: 1))
+            let (directory, trees) = try await verifier.materialize(
+                image, image, space: ScratchSpace(directories: [small, disk]))
+            defer { ImageVerifier.remove(directory) }
+            #expect(directory.hasPrefix(disk + "/ocislim-verify."))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: small).isEmpty)
+            for tree in [trees.0, trees.1] {
+                let size = try FileManager.default.attributesOfItem(atPath: tree.root + "/big")[.size] as? Int
+                #expect(size == Self.bigSize)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private static let digest = Digest(sha256Hex: String(repeating: "a", count: 64))
+    private static let bigSize = 256 << 10
+    private static var bigLayer: FixtureLayer {
+        FixtureLayer(entries: [.file("big", LayoutFixture.noise(count: bigSize, seed: 7))])
+    }
+
+    private static var mounts: String { (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "" }
+
+    /// Runs `body` with a fixture, a 64 KiB tmpfs in it and an image of one 256 KiB file, which cannot fit there.
+    private static func withFullFilesystem(
+        _ body: (LayoutFixture, String, ImageUnderTest) async throws -> Void
+    ) async throws {
+        let fixture = try LayoutFixture.make()
+        defer { fixture.cleanUp() }
+        let small = try mountSmallTmpfs(at: fixture.path("small"))
+        defer { unmount(small) }
+        let layout = try fixture.writeLayout("layout", images: [[bigLayer]])
+        try await body(fixture, small, try ImageUnderTest.open(layout, platforms: []))
+    }
+
+    /// Whether this process may mount a tmpfs (root, with `CAP_SYS_ADMIN`), tried once.
+    private static let canMountTmpfs: Bool = {
+        guard geteuid() == 0, Tool.exists("mount"), let fixture = try? LayoutFixture.make() else { return false }
+        defer { fixture.cleanUp() }
+        guard let path = try? mountSmallTmpfs(at: fixture.path("probe")) else { return false }
+        unmount(path)
+        return true
+    }()
+
+    /// A 64 KiB tmpfs at `path` (made here).
+    private static func mountSmallTmpfs(at path: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        _ = try Tool.output(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", path])
+        return path
+    }
+
+    private static func unmount(_ path: String) { _ = try? Tool.run(["umount", path]) }
+}
