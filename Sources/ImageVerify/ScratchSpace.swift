@@ -51,8 +51,8 @@ struct ScratchSpace: Equatable, Sendable {
     static func current(needed: UInt64) -> ScratchSpace {
         choose(
             temporaryDirectory: ProcessInfo.processInfo.environment["TMPDIR"],
-            memory: MemoryFilesystem.inspect(Self.memoryDirectory), availableMemory: Self.availableMemory(),
-            needed: needed)
+            memory: MemoryFilesystem.inspect(Self.memoryDirectory),
+            availableMemory: [Self.availableMemory(), CgroupMemory.room()].compactMap { $0 }.min(), needed: needed)
     }
 
     /// The bytes the merged trees of images with these layers take at most, roughly: the layers' sizes, compressed
@@ -112,5 +112,55 @@ extension ScratchSpace.MemoryFilesystem {
             if fields.count >= 3 && fields[1] == path { type = String(fields[2]) }
         }
         return type
+    }
+}
+
+/// What the process's memory cgroup still allows, for a container or a Kubernetes pod: `/proc/meminfo` shows the
+/// host's memory, but a tmpfs's pages are charged to the cgroup that writes them, so trees that fit the host could
+/// get a pod killed for exceeding its limit.
+enum CgroupMemory {
+    /// The least room (limit − usage) of the process's memory cgroup and its ancestors, cgroup v2 (`0::/path`:
+    /// `memory.max`, `memory.current`) or v1 (`N:memory:/path`: `memory.limit_in_bytes`, `memory.usage_in_bytes`);
+    /// nil when none has a limit or the files cannot be read.
+    static func room(
+        cgroupFile: String? = try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8),
+        read: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }
+    ) -> UInt64? {
+        var room: UInt64?
+        for line in (cgroupFile ?? "").split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { continue }
+            let controllers = fields[1].split(separator: ",")
+            let files: (root: String, limit: String, usage: String)
+            if fields[0] == "0" && fields[1].isEmpty {
+                files = ("/sys/fs/cgroup", "memory.max", "memory.current")
+            } else if controllers.contains("memory") {
+                files = ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes")
+            } else {
+                continue
+            }
+            var path = fields[2]
+            while true {
+                let directory = files.root + (path == "/" ? "" : path)
+                if let limit = number(read(directory + "/" + files.limit)),
+                    let used = number(read(directory + "/" + files.usage))
+                {
+                    let left = limit > used ? limit - used : 0
+                    room = min(room ?? left, left)
+                }
+                guard path != "/", let slash = path.lastIndex(of: "/") else { break }
+                path = slash == path.startIndex ? "/" : String(path[..<slash])
+            }
+        }
+        return room
+    }
+
+    /// A limit or usage as the cgroup files write it; nil for no limit (`max` in v2, a page-rounded 2^63 in v1) or
+    /// anything unreadable.
+    private static func number(_ text: String?) -> UInt64? {
+        guard let value = text.flatMap({ UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+            value < 1 << 62
+        else { return nil }
+        return value
     }
 }

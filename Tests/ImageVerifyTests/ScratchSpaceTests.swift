@@ -68,6 +68,33 @@ import Testing
         #expect(ScratchSpace.estimate([huge, plain]) == .max)
     }
 
+    @Test func aCgroupLimitBoundsTheRoomForTrees() {
+        let files = [
+            "/sys/fs/cgroup/kubepods/pod1/memory.max": "2147483648\n",
+            "/sys/fs/cgroup/kubepods/pod1/memory.current": "536870912\n",
+            "/sys/fs/cgroup/kubepods/pod1/app/memory.max": "max\n",
+            "/sys/fs/cgroup/kubepods/pod1/app/memory.current": "536870912\n",
+            "/sys/fs/cgroup/kubepods/memory.max": "max\n",
+            "/sys/fs/cgroup/kubepods/memory.current": "9000000000\n",
+        ]
+        let room = CgroupMemory.room(cgroupFile: "0::/kubepods/pod1/app\n", read: { files[$0] })
+        #expect(room == 1_610_612_736, "the pod's 2 GiB limit less its 512 MiB in use")
+        #expect(CgroupMemory.room(cgroupFile: "0::/\n", read: { _ in "max\n" }) == nil, "no limit")
+        #expect(CgroupMemory.room(cgroupFile: nil, read: { files[$0] }) == nil)
+    }
+
+    @Test func aCgroupV1LimitCountsToo() {
+        let files = [
+            "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes": "1073741824\n",
+            "/sys/fs/cgroup/memory/docker/abc/memory.usage_in_bytes": "73741824\n",
+            "/sys/fs/cgroup/memory/docker/memory.limit_in_bytes": "9223372036854771712\n",
+            "/sys/fs/cgroup/memory/docker/memory.usage_in_bytes": "5000000000\n",
+        ]
+        let cgroups = "5:devices:/docker/abc\n4:memory:/docker/abc\n0::/\n"
+        #expect(CgroupMemory.room(cgroupFile: cgroups, read: { files[$0] }) == 1_000_000_000)
+        #expect(CgroupMemory.room(cgroupFile: "4:memory:/\n", read: { _ in "9223372036854771712\n" }) == nil)
+    }
+
     @Test func availableMemoryIsMemAvailable() {
         let meminfo = "MemTotal:       24684224 kB\nMemFree:        20502008 kB\nMemAvailable:   24053060 kB\n"
         #expect(ScratchSpace.availableMemory(meminfo: meminfo) == 24_053_060 * 1024)
