@@ -26,6 +26,7 @@
 #   short-writes   write(2) writes at most 1,000 bytes a call (shim): the output is byte-identical anyway
 #   read-only      the output's parent is a read-only mount: exit 2 before any layer is read
 #   concurrent     a second run into the same output fails at once (exit 2, naming the lock) while the first lands
+#   broken-pipe    the reader of an archive on standard output goes away: exit 2, one line, nothing left in TMPDIR
 # No check asserts a duration: the kill points are spread over the run, and waits poll for a state.
 set -euo pipefail
 
@@ -270,6 +271,22 @@ check_read_only() {
     ! grep -q '^ocislim: scan' "$WORK/ro.stderr" || { echo "layers were read before the output was checked"; exit 1; }
 }
 
+# A reader that goes away: `rewrite … docker-archive:- | head -c 4096` must end with exit 2 (an I/O failure), one
+# line naming the broken pipe, and nothing left in TMPDIR (where standard output's archive is staged); killed by
+# SIGPIPE (141) it would leave its staging there.
+check_broken_pipe() {
+    local dir="$WORK/pipe"; mkdir -p "$dir/tmp"
+    set +e
+    TMPDIR="$dir/tmp" "${REWRITE[@]}" "$IMG" docker-archive:- 2>"$dir/stderr" | head -c 4096 >/dev/null
+    local statuses=("${PIPESTATUS[@]}")
+    set -e
+    cat "$dir/stderr"
+    [[ ${statuses[0]} -eq 2 ]] || { echo "exit ${statuses[0]}, expected 2"; exit 1; }
+    grep -q 'Broken pipe' "$dir/stderr"
+    [[ $(wc -l < "$dir/stderr") -eq 1 ]] || { echo "more than one line on stderr"; exit 1; }
+    [[ -z "$(ls -A "$dir/tmp")" ]] || { ls -la "$dir/tmp"; echo "left behind in TMPDIR"; exit 1; }
+}
+
 check_concurrent() {
     local dir="$WORK/concurrent"; mkdir -p "$dir"
     start_rewrite "$dir/out" --jobs 1
@@ -299,6 +316,7 @@ run_check fsync-eio check_fsync_eio
 run_check short-writes check_short_writes
 run_check read-only check_read_only
 run_check concurrent check_concurrent
+run_check broken-pipe check_broken_pipe
 run_check input-unchanged bash -c "[[ \"\$(cd '$IMG' && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)\" == '$input_before' ]]"
 
 rm -rf "$WORK/reference" "$WORK"/kill-* "$WORK"/signal-* "$WORK/short" "$WORK/concurrent"

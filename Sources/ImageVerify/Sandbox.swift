@@ -150,7 +150,8 @@ struct Sandbox: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, input, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_TRUNC, 0)
         posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_TRUNC, 0)
-        // `verify` ignores SIGINT and SIGTERM (its handlers run on a queue); its children must not inherit that.
+        // `verify` ignores SIGINT and SIGTERM (its handlers run on a queue) and SIGPIPE (a closed pipe is an error it
+        // reports); its children must not inherit that.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -158,6 +159,7 @@ struct Sandbox: Sendable {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGINT)
         sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGPIPE)
         var mask = sigset_t()
         sigemptyset(&mask)
         posix_spawnattr_setsigdefault(&attributes, &defaults)

@@ -29,7 +29,15 @@ enum Interruption {
     }
 
     /// Installs the handlers (once per process).
-    static func removeStagingOnSignals() { _ = sources }
+    static func removeStagingOnSignals() {
+        ignoreBrokenPipes()
+        _ = sources
+    }
+
+    /// A reader that goes away (`ocislim rewrite … docker-archive:- | head`, a log pipe that closes) makes the next
+    /// write fail with `EPIPE` instead of killing the process with `SIGPIPE`, which would leave the staging directories
+    /// behind: the run then fails as an I/O error (exit 2), removes what it staged, and says so.
+    static func ignoreBrokenPipes() { signal(SIGPIPE, SIG_IGN) }
 }
 
 /// The last step of a run, moving its output and report into place, made whole with respect to an interruption.

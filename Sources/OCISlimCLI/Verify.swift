@@ -154,7 +154,10 @@ enum VerifyInterruption {
     }
 
     /// Installs the handlers (once per process).
-    static func removeTreesOnSignals() { _ = sources }
+    static func removeTreesOnSignals() {
+        Interruption.ignoreBrokenPipes()
+        _ = sources
+    }
 
     /// Once a signal has arrived, waits for its handler to remove the trees and end the process: whatever the run
     /// came to after it (a sandbox over a tree being removed fails, an import there regresses) is not its result, and
